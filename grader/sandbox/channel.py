@@ -1,0 +1,156 @@
+"""Length-prefixed frames over a Unix stream socket: a JSON header plus raw buffers.
+
+Frame layout: ``!II`` (header length, buffer count), the UTF-8 JSON header, then for
+each buffer ``!Q`` (length) and the bytes. The receiving side bounds every length
+before reading, so a hostile peer can neither make it allocate without limit nor
+block it past its deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import socket
+import struct
+import time
+from typing import Any
+
+HEAD = struct.Struct("!II")
+BUFLEN = struct.Struct("!Q")
+MAX_HEADER = 64 * 1024 * 1024
+MAX_BUFFERS = 100_000
+
+
+class ChannelClosed(Exception):
+    """The peer closed the socket."""
+
+
+class ChannelTimeout(Exception):
+    """No complete frame arrived before the deadline."""
+
+
+class PeerExited(Exception):
+    """The watched process exited while we waited for it."""
+
+
+class FrameError(Exception):
+    """The peer sent something that is not a valid frame."""
+
+
+def pack(header: dict, buffers: list[bytes] = ()) -> list[bytes]:
+    head = json.dumps(header, separators=(",", ":")).encode()
+    parts = [HEAD.pack(len(head), len(buffers)), head]
+    for b in buffers:
+        parts.append(BUFLEN.pack(len(b)))
+        parts.append(b)
+    return parts
+
+
+def send(sock: socket.socket, header: dict, buffers: list[bytes] = ()) -> None:
+    # sendall per part: no join, so a large tensor is not copied once more
+    for part in pack(header, buffers):
+        sock.sendall(part)
+
+
+class _Reader:
+    """Reads exact byte counts, honouring a deadline and a pidfd to watch."""
+
+    def __init__(self, sock: socket.socket, deadline: float | None, pidfd: int | None):
+        self.sock = sock
+        self.deadline = deadline
+        self.sel = selectors.DefaultSelector()
+        self.sel.register(sock, selectors.EVENT_READ, "sock")
+        if pidfd is not None:
+            self.sel.register(pidfd, selectors.EVENT_READ, "pid")
+
+    def close(self) -> None:
+        self.sel.close()
+
+    def exact(self, n: int) -> bytes:
+        buf = bytearray(n)
+        view = memoryview(buf)
+        got = 0
+        while got < n:
+            timeout = None if self.deadline is None else self.deadline - time.monotonic()
+            if timeout is not None and timeout <= 0:
+                raise ChannelTimeout()
+            ready = self.sel.select(timeout)
+            if not ready:
+                raise ChannelTimeout()
+            if not any(key.data == "sock" for key, _ in ready):
+                # Only the pidfd fired: the process is gone. Data it wrote before
+                # dying may still be buffered; drain without blocking, then give up.
+                self.sock.setblocking(False)
+                try:
+                    k = self.sock.recv_into(view[got:], n - got)
+                except (BlockingIOError, InterruptedError):
+                    raise PeerExited() from None
+                finally:
+                    self.sock.setblocking(True)
+                if k == 0:
+                    raise PeerExited()
+                got += k
+                continue
+            k = self.sock.recv_into(view[got:], n - got)
+            if k == 0:
+                raise ChannelClosed()
+            got += k
+        return bytes(buf)
+
+
+def recv(
+    sock: socket.socket,
+    *,
+    deadline: float | None = None,
+    pidfd: int | None = None,
+    max_bytes: int = 1 << 34,
+) -> tuple[dict, list[bytes]]:
+    """Receives one frame. Raises ChannelTimeout, ChannelClosed, PeerExited or FrameError."""
+    reader = _Reader(sock, deadline, pidfd)
+    try:
+        hlen, nbuf = HEAD.unpack(reader.exact(HEAD.size))
+        if hlen > MAX_HEADER or nbuf > MAX_BUFFERS:
+            raise FrameError("frame header too large")
+        try:
+            header = json.loads(reader.exact(hlen))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+            raise FrameError(f"frame header is not JSON: {e}") from None
+        if type(header) is not dict:
+            raise FrameError("frame header is not an object")
+        total = hlen
+        buffers = []
+        for _ in range(nbuf):
+            (blen,) = BUFLEN.unpack(reader.exact(BUFLEN.size))
+            total += blen
+            if total > max_bytes:
+                raise FrameError("frame larger than the allowed size")
+            buffers.append(reader.exact(blen))
+        return header, buffers
+    finally:
+        reader.close()
+
+
+def send_with_fds(sock: socket.socket, header: dict, fds: list[int]) -> None:
+    socket.send_fds(sock, [json.dumps(header).encode()], fds)
+
+
+def recv_with_fds(sock: socket.socket, maxfds: int, timeout: float | None = None) -> tuple[dict, list[int]]:
+    sock.settimeout(timeout)
+    try:
+        data, fds, _flags, _addr = socket.recv_fds(sock, 1 << 16, maxfds)
+    except TimeoutError:
+        raise ChannelTimeout() from None
+    finally:
+        sock.settimeout(None)
+    if not data:
+        for fd in fds:
+            os.close(fd)
+        raise ChannelClosed()
+    try:
+        header = json.loads(data)
+    except json.JSONDecodeError:
+        for fd in fds:
+            os.close(fd)
+        raise FrameError("bad control message") from None
+    return header, list(fds)

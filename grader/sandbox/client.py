@@ -1,0 +1,341 @@
+"""The trusted side of the sandbox: starts the zygote, spawns workers, makes calls.
+
+Every failure of student code becomes a ``StudentError`` with a message a student
+can act on; the worker is then replaced so the next check starts clean.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import select
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import channel, isolation
+from .codec import DecodeError, encode_arguments, Decoder
+from .errors import (
+    StudentBadOutput,
+    StudentCrash,
+    StudentError,
+    StudentException,
+    StudentImportError,
+    StudentMissing,
+    StudentNotImplemented,
+    StudentTimeout,
+)
+
+GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+READY_TIMEOUT = 60.0
+SAFE_ENV = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "PYTHONUNBUFFERED": "1",
+    "MALLOC_ARENA_MAX": "2",
+}
+# CPU-only knobs a grader may choose to pass through (thread counts); nothing else.
+PASS_THROUGH = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
+
+
+def _signal_name(num: int) -> str:
+    try:
+        name = signal.Signals(num).name
+    except ValueError:
+        return f"signal {num}"
+    extra = {"SIGSEGV": " (segmentation fault)", "SIGKILL": " (killed)", "SIGABRT": " (abort)", "SIGBUS": " (bus error)"}
+    return name + extra.get(name, "")
+
+
+class Zygote:
+    """A running zygote process. Start it early: its `import torch` overlaps ours."""
+
+    def __init__(self) -> None:
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        env = dict(SAFE_ENV)
+        env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+        env["GRADER_ZYGOTE_FD"] = str(child.fileno())
+        bootstrap = (
+            "import sys; sys.path.insert(0, sys.argv[1]); "
+            "import grader.sandbox.zygote as z; sys.path.remove(sys.argv[1]); z.main()"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-s", "-c", bootstrap, GRADER_ROOT],
+            env=env,
+            pass_fds=[child.fileno()],
+            stdin=subprocess.DEVNULL,
+            cwd="/",
+            start_new_session=True,  # Ctrl-C in the terminal is for the grader, not the zygote
+        )
+        child.close()
+        self.control = parent
+        self._ready = False
+        self._lock = threading.Lock()
+
+    def wait_ready(self) -> None:
+        if self._ready:
+            return
+        try:
+            header, _ = channel.recv_with_fds(self.control, 0, timeout=READY_TIMEOUT)
+        except (channel.ChannelClosed, channel.ChannelTimeout, OSError) as e:
+            raise RuntimeError(f"the grader's worker process did not start ({type(e).__name__})") from None
+        if not header.get("ready"):
+            raise RuntimeError("the grader's worker process sent an unexpected greeting")
+        self._ready = True
+
+    def spawn(self, spec: dict, call_fd: int, status_fd: int) -> None:
+        self.wait_ready()
+        with self._lock:
+            channel.send_with_fds(self.control, spec, [call_fd, status_fd])
+
+    def close(self) -> None:
+        try:
+            self.control.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            self.proc.wait()
+
+
+_uid_counter = itertools.count(os.getpid() * 1000)
+
+
+@dataclass(frozen=True)
+class WorkerSpec:
+    """What a worker gets: a copy of the submission, limits, and the paths to hide."""
+
+    files: tuple[tuple[str, str], ...]  # (path inside cwd, source path or text marker)
+    limits: isolation.Limits
+    hide: tuple[str, ...] = ()
+    isolate: bool = True
+    output_limit: int = 8000
+    texts: tuple[tuple[str, str], ...] = ()  # (path inside cwd, file text) e.g. a notebook turned module
+
+
+@dataclass
+class CallOutcome:
+    value: Any
+    output: str = ""
+
+
+class Worker:
+    """One live worker process and its call socket."""
+
+    def __init__(self, zygote: Zygote, spec: WorkerSpec):
+        self.spec = spec
+        self.seq = 0
+        self.base = tempfile.mkdtemp(prefix="grader-")
+        self.cwd = os.path.join(self.base, "work")
+        self.output_path = os.path.join(self.base, "output.log")
+        self._output_pos = 0
+        self.pid = None
+        self.pidfd = None
+        self.sock = None
+        self.status_r = None
+        self.isolation = isolation.RLIMITS_ONLY
+        self._populate()
+        uid = None
+        if os.geteuid() == 0:
+            uid = isolation.worker_uid(next(_uid_counter))
+            for root, dirs, files in os.walk(self.base):
+                for name in dirs + files:
+                    os.lchown(os.path.join(root, name), uid, uid)
+            os.chown(self.cwd, uid, uid)
+            os.chmod(self.base, 0o711)
+        env = dict(SAFE_ENV, HOME=self.cwd, TMPDIR=self.cwd)
+        env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+        request = {
+            "cwd": self.cwd,
+            "output": self.output_path,
+            "env": env,
+            "limits": asdict(spec.limits),
+            "hide": list(spec.hide),
+            "uid": uid,
+            "isolate": spec.isolate,
+            "stage": os.path.join(self.base, "stage"),
+        }
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        status_r, status_w = os.pipe()
+        try:
+            zygote.spawn(request, theirs.fileno(), status_w)
+        finally:
+            theirs.close()
+            os.close(status_w)
+        self.sock, self.status_r = ours, status_r
+        try:
+            hello, fds = channel.recv_with_fds(ours, 1, timeout=READY_TIMEOUT)
+            self.pid, self.pidfd = hello["pid"], fds[0]
+            ready, _ = channel.recv(ours, deadline=time.monotonic() + READY_TIMEOUT, pidfd=self.pidfd)
+            self.isolation = ready.get("isolation", isolation.RLIMITS_ONLY)
+        except Exception as e:
+            self.close()
+            raise RuntimeError(f"a grading worker failed to start ({type(e).__name__}: {e})") from None
+
+    def _populate(self) -> None:
+        os.makedirs(self.cwd)
+        for rel, src in self.spec.files:
+            dest = os.path.join(self.cwd, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copyfile(src, dest)
+        for rel, text in self.spec.texts:
+            dest = os.path.join(self.cwd, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "w", encoding="utf-8") as f:
+                f.write(text)
+        open(self.output_path, "wb").close()
+
+    @property
+    def alive(self) -> bool:
+        if self.pidfd is None:
+            return False
+        ready, _, _ = select.select([self.pidfd], [], [], 0)
+        return not ready
+
+    def read_output(self) -> str:
+        """What the student printed since the last read, truncated for display."""
+        limit = self.spec.output_limit
+        try:
+            with open(self.output_path, "rb") as f:
+                f.seek(self._output_pos)
+                data = f.read(limit + 1)
+                self._output_pos = f.seek(0, os.SEEK_END)
+        except OSError:
+            return ""
+        text = data[:limit].decode("utf-8", "replace")
+        if len(data) > limit:
+            text += f"\n… (output truncated at {limit} bytes)"
+        return text
+
+    def call(self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> Any:
+        """Calls ``function`` in the worker. Raises StudentError subclasses on any failure."""
+        self.seq += 1
+        tree, buffers, originals = encode_arguments(args, kwargs)
+        header = {"seq": self.seq, "module": module, "path": path, "function": function, "seed": seed, **tree}
+        deadline = time.monotonic() + timeout
+        try:
+            channel.send(self.sock, header, buffers)
+            reply, rbuf = channel.recv(self.sock, deadline=deadline, pidfd=self.pidfd)
+        except channel.ChannelTimeout:
+            self.kill()
+            raise StudentTimeout(
+                f"`{function}` took longer than {timeout:g} s (the time limit per call) and was stopped"
+            ) from None
+        except (channel.PeerExited, channel.ChannelClosed, BrokenPipeError, ConnectionError):
+            raise StudentCrash(f"the process running `{function}` {self._death()}") from None
+        except channel.FrameError as e:
+            self.kill()
+            raise StudentBadOutput(f"`{function}` sent back something unreadable ({e})") from None
+        if reply.get("seq") != self.seq:
+            self.kill()
+            raise StudentBadOutput(f"`{function}` sent back a reply out of turn")
+        if not reply.get("ok"):
+            self.kill()  # replace after any failure, so the next check starts clean
+            raise _error_from_reply(reply.get("error"), function)
+        try:
+            decoder = Decoder(rbuf, originals)
+            value = decoder.decode(reply["result"])
+            decoder.decode(reply["args"])  # writes in-place changes back into our arguments
+            decoder.decode(reply["kwargs"])
+        except (DecodeError, KeyError, TypeError, ValueError, RuntimeError) as e:
+            self.kill()
+            raise StudentBadOutput(f"`{function}` returned a value that could not be read back ({e})") from None
+        return value
+
+    def _death(self) -> str:
+        """Describe how the worker died, from the status its keeper reports."""
+        status = None
+        ready, _, _ = select.select([self.status_r], [], [], 2.0)
+        if ready:
+            try:
+                status = json.loads(os.read(self.status_r, 4096) or b"null")
+            except (OSError, ValueError):
+                status = None
+        self.kill()
+        if not isinstance(status, dict) or not isinstance(status.get("status"), int):
+            return "stopped unexpectedly"
+        raw = status["status"]
+        if os.WIFSIGNALED(raw):
+            sig = os.WTERMSIG(raw)
+            hint = " — perhaps it ran out of memory" if sig == signal.SIGKILL else ""
+            return f"was killed by {_signal_name(sig)}{hint}"
+        code = os.WEXITSTATUS(raw)
+        return f"exited with status {code} (student code must not call sys.exit or os._exit)"
+
+    def kill(self) -> None:
+        if self.pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            except (ProcessLookupError, OSError):
+                pass
+
+    def close(self) -> None:
+        self.kill()
+        for closer in (lambda: self.sock and self.sock.close(),):
+            try:
+                closer()
+            except OSError:
+                pass
+        for fd in (self.pidfd, self.status_r):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.pidfd = self.status_r = None
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _error_from_reply(err: Any, function: str) -> StudentError:
+    if not isinstance(err, dict):
+        return StudentBadOutput(f"`{function}` failed and sent back no readable reason")
+    kind = err.get("kind")
+    path = str(err.get("path", "the submission"))
+    if kind == "missing":
+        return StudentMissing(f"`{err.get('name', function)}` is not defined in {path}")
+    if kind == "not_callable":
+        return StudentMissing(f"`{function}` in {path} is a {err.get('type', 'value')}, not a function")
+    if kind == "no_file":
+        return StudentMissing(f"{path} is missing from the submission")
+    if kind == "unreadable":
+        return StudentImportError(f"{path} could not be read: {err.get('message', '')}")
+    if kind == "syntax":
+        return StudentImportError(
+            f"{path} has a syntax error at line {err.get('lineno', '?')}: {err.get('message', '')}",
+            path=path,
+            lineno=err.get("lineno"),
+            text=str(err.get("text", "")),
+            syntax=True,
+        )
+    if kind == "import":
+        return StudentImportError(_exception_text(err, f"{path} failed while being imported"), path=path, frames=err.get("frames"))
+    if kind == "exception":
+        if err.get("not_implemented"):
+            return StudentNotImplemented(f"`{function}` is not implemented yet")
+        return StudentException(_exception_text(err, f"`{function}` raised"), frames=err.get("frames"))
+    if kind == "bad_value":
+        return StudentBadOutput(f"`{function}` returned a value the grader cannot accept: {err.get('message', '')}")
+    return StudentBadOutput(f"`{function}` failed: {str(err.get('message', kind))[:500]}")
+
+
+def _exception_text(err: dict, prefix: str) -> str:
+    etype = str(err.get("type", "an exception"))[:100]
+    message = str(err.get("message", ""))[:2000]
+    if etype == "SystemExit":
+        return f"{prefix}: it called sys.exit({err.get('exit_code')!r}); student code must not exit"
+    if etype == "KeyboardInterrupt":
+        return f"{prefix}: KeyboardInterrupt was raised"
+    text = f"{prefix} {etype}" + (f": {message}" if message else "")
+    if err.get("memory"):
+        text += " (the memory limit per worker was reached)"
+    return text

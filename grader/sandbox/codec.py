@@ -1,0 +1,388 @@
+"""Plain-data codec for values crossing the trusted/untrusted boundary.
+
+A message is a JSON tree plus a list of raw byte buffers (tensor and array data).
+Nothing is ever unpickled: the trusted side rebuilds only plain ``torch.Tensor``s,
+numpy arrays, numbers, strings, bools, None, lists, tuples and dicts.
+
+Aliasing survives the round trip, so in-place changes look as they do in-process:
+every tensor, list and dict sent as an argument gets a reference number; the reply
+carries the new state of each argument under that number (``{"t": "o"}``), and the
+trusted side writes that state back into its own original object.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import torch
+
+# dtype names that may cross; anything else is refused on both sides.
+TORCH_DTYPES = {
+    "float64": torch.float64,
+    "float32": torch.float32,
+    "float16": torch.float16,
+    "bfloat16": torch.bfloat16,
+    "int64": torch.int64,
+    "int32": torch.int32,
+    "int16": torch.int16,
+    "int8": torch.int8,
+    "uint8": torch.uint8,
+    "bool": torch.bool,
+    "complex64": torch.complex64,
+    "complex128": torch.complex128,
+}
+TORCH_DTYPE_NAMES = {v: k for k, v in TORCH_DTYPES.items()}
+NUMPY_DTYPES = {"float64", "float32", "float16", "int64", "int32", "int16", "int8", "uint8", "bool"}
+
+MAX_DEPTH = 64
+MAX_NODES = 1_000_000
+MAX_DIMS = 16
+
+
+class EncodeError(Exception):
+    """A value that may not cross the boundary (raised where it is encoded)."""
+
+
+class DecodeError(Exception):
+    """A malformed message (raised on the receiving side)."""
+
+
+def _type_name(obj: Any) -> str:
+    cls = type(obj)
+    mod = getattr(cls, "__module__", "") or ""
+    return cls.__qualname__ if mod in ("builtins", "__main__") else f"{mod}.{cls.__qualname__}"
+
+
+class Encoder:
+    """Encodes values into a JSON tree and buffers.
+
+    ``originals`` maps id(obj) -> reference number for objects the other side already
+    holds (the arguments it sent us); they are encoded as ``o`` nodes carrying state.
+    """
+
+    def __init__(self, originals: dict[int, int] | None = None, first_ref: int = 0):
+        self.buffers: list[bytes] = []
+        self._originals = dict(originals or {})
+        self._seen: dict[int, int] = {}
+        self._next_ref = first_ref
+        self._keep: list[Any] = []  # keep encoded objects alive so id()s stay unique
+        self._nodes = 0
+
+    def encode(self, obj: Any, depth: int = 0) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise EncodeError("the value is too large (more than a million items)")
+        if depth > MAX_DEPTH:
+            raise EncodeError(f"the value is nested more than {MAX_DEPTH} levels deep (or refers to itself)")
+        if obj is None:
+            return {"t": "n"}
+        if obj is True or obj is False:
+            return {"t": "b", "v": obj}
+        cls = type(obj)
+        if cls is int:
+            return {"t": "i", "v": obj}
+        if cls is float:
+            return {"t": "f", "v": _float_out(obj)}
+        if cls is str:
+            return {"t": "s", "v": obj}
+        if isinstance(obj, np.generic) and cls.__module__ == "numpy":
+            return self.encode(obj.item(), depth)
+        if isinstance(obj, torch.dtype):
+            name = TORCH_DTYPE_NAMES.get(obj)
+            if name is None:
+                raise EncodeError(f"the dtype {obj} cannot be sent")
+            return {"t": "D", "v": name}
+
+        key = id(obj)
+        if key in self._seen:
+            return {"t": "r", "ref": self._seen[key]}
+        if key in self._originals:
+            ref = self._originals.pop(key)
+            self._seen[key] = ref
+            self._keep.append(obj)
+            return {"t": "o", "ref": ref, "v": self._encode_mutable(obj, None, depth)}
+        if cls in (tuple, torch.Size):
+            return {"t": "u", "v": [self.encode(x, depth + 1) for x in obj]}
+        if cls in (list, dict, torch.Tensor, torch.nn.Parameter) or cls is np.ndarray:
+            ref = self._next_ref
+            self._next_ref += 1
+            self._seen[key] = ref
+            self._keep.append(obj)
+            return self._encode_mutable(obj, ref, depth)
+        if isinstance(obj, torch.Tensor):
+            raise EncodeError(
+                f"got a torch.Tensor subclass `{_type_name(obj)}`; return a plain torch.Tensor"
+            )
+        raise EncodeError(
+            f"got an object of type `{_type_name(obj)}`; only tensors, numbers, strings, bools, None "
+            "and lists, tuples and dicts of those can be returned"
+        )
+
+    def _encode_mutable(self, obj: Any, ref: int | None, depth: int) -> dict:
+        cls = type(obj)
+        if cls is list:
+            node = {"t": "l", "v": [self.encode(x, depth + 1) for x in obj]}
+        elif cls is dict:
+            items = []
+            for k, v in obj.items():
+                if type(k) not in (str, int, bool, float) and k is not None:
+                    raise EncodeError(f"a dict key of type `{_type_name(k)}` cannot be sent; use strings")
+                items.append([self.encode(k, depth + 1), self.encode(v, depth + 1)])
+            node = {"t": "d", "v": items}
+        elif cls is np.ndarray:
+            node = self._ndarray(obj)
+        elif isinstance(obj, torch.Tensor):
+            node = self._tensor(obj)
+        else:  # an original whose type changed cannot happen: originals are lists/dicts/tensors
+            raise EncodeError(f"cannot send `{_type_name(obj)}`")
+        if ref is not None:
+            node["ref"] = ref
+        return node
+
+    def _tensor(self, t: torch.Tensor) -> dict:
+        if t.is_sparse or t.layout != torch.strided:
+            raise EncodeError("got a sparse tensor; return a dense torch.Tensor")
+        if t.is_quantized or t.is_meta:
+            raise EncodeError("got a quantized or meta tensor; return an ordinary torch.Tensor")
+        name = TORCH_DTYPE_NAMES.get(t.dtype)
+        if name is None:
+            raise EncodeError(f"tensors of dtype {t.dtype} cannot be sent")
+        plain = torch.Tensor._make_subclass(torch.Tensor, t.detach()) if type(t) is not torch.Tensor else t.detach()
+        shape = list(plain.shape)
+        stride = list(plain.stride())
+        data = plain.cpu().contiguous()
+        raw = data.reshape(-1).view(torch.uint8).numpy().tobytes() if data.numel() else b""
+        self.buffers.append(raw)
+        return {
+            "t": "T",
+            "buf": len(self.buffers) - 1,
+            "dtype": name,
+            "shape": shape,
+            "stride": stride,
+            "device": str(plain.device),
+            "grad": bool(t.requires_grad),
+        }
+
+    def _ndarray(self, a: np.ndarray) -> dict:
+        name = a.dtype.name
+        if name not in NUMPY_DTYPES:
+            raise EncodeError(f"numpy arrays of dtype {a.dtype} cannot be sent")
+        self.buffers.append(np.ascontiguousarray(a).tobytes())
+        return {"t": "A", "buf": len(self.buffers) - 1, "dtype": name, "shape": list(a.shape)}
+
+
+def _float_out(x: float) -> Any:
+    if math.isfinite(x):
+        return x
+    return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+
+
+def _float_in(v: Any) -> float:
+    if isinstance(v, str):
+        if v in ("nan", "inf", "-inf"):
+            return float(v)
+        raise DecodeError("bad float")
+    if type(v) not in (int, float):
+        raise DecodeError("bad float")
+    return float(v)
+
+
+class Decoder:
+    """Strictly rebuilds plain values; every field is checked before use."""
+
+    def __init__(self, buffers: list[bytes], originals: list[Any] | None = None, *, cuda_ok: bool | None = None):
+        self.buffers = buffers
+        self.refs: dict[int, Any] = dict(enumerate(originals or []))
+        self._n_originals = len(originals or [])
+        self._used_buffers: set[int] = set()
+        self._cuda_ok = torch.cuda.is_available() if cuda_ok is None else cuda_ok
+        self._nodes = 0
+
+    def decode(self, node: Any, depth: int = 0) -> Any:
+        self._nodes += 1
+        if self._nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise DecodeError("message too deep or too large")
+        if type(node) is not dict or type(node.get("t")) is not str:
+            raise DecodeError("malformed node")
+        t = node["t"]
+        if t == "n":
+            return None
+        if t == "b":
+            return _expect(node.get("v"), bool)
+        if t == "i":
+            return _expect(node.get("v"), int)
+        if t == "f":
+            return _float_in(node.get("v"))
+        if t == "s":
+            return _expect(node.get("v"), str)
+        if t == "D":
+            name = node.get("v")
+            if name not in TORCH_DTYPES:
+                raise DecodeError("unknown dtype")
+            return TORCH_DTYPES[name]
+        if t == "u":
+            return tuple(self.decode(x, depth + 1) for x in _expect(node.get("v"), list))
+        if t == "r":
+            ref = node.get("ref")
+            if type(ref) is not int or ref not in self.refs:
+                raise DecodeError("dangling reference")
+            return self.refs[ref]
+        if t == "o":
+            return self._apply_original(node, depth)
+        if t in ("l", "d", "T", "A"):
+            ref = node.get("ref")
+            if type(ref) is not int or ref < self._n_originals or ref in self.refs:
+                raise DecodeError("bad reference number")
+            return self._build(node, ref, depth)
+        raise DecodeError(f"unknown node type {t!r}")
+
+    def _build(self, node: dict, ref: int | None, depth: int) -> Any:
+        t = node["t"]
+        if t == "l":
+            out: Any = []
+            if ref is not None:
+                self.refs[ref] = out
+            out.extend(self.decode(x, depth + 1) for x in _expect(node.get("v"), list))
+            return out
+        if t == "d":
+            out = {}
+            if ref is not None:
+                self.refs[ref] = out
+            for pair in _expect(node.get("v"), list):
+                if type(pair) is not list or len(pair) != 2:
+                    raise DecodeError("bad dict item")
+                k = self.decode(pair[0], depth + 1)
+                if type(k) not in (str, int, bool, float) and k is not None:
+                    raise DecodeError("bad dict key")
+                out[k] = self.decode(pair[1], depth + 1)
+            return out
+        value = self._tensor(node) if t == "T" else self._ndarray(node)
+        if ref is not None:
+            self.refs[ref] = value
+        return value
+
+    def _apply_original(self, node: dict, depth: int) -> Any:
+        ref = node.get("ref")
+        if type(ref) is not int or not 0 <= ref < self._n_originals:
+            raise DecodeError("bad original reference")
+        orig = self.refs[ref]
+        state = node.get("v")
+        if type(state) is not dict:
+            raise DecodeError("bad original state")
+        kind = state.get("t")
+        if isinstance(orig, torch.Tensor) and kind == "T":
+            new = self._tensor(state)
+            with torch.no_grad():
+                same_meta = new.shape == orig.shape and new.dtype == orig.dtype and new.device == orig.device
+                if not same_meta:
+                    orig.data = new
+                elif not torch.equal(orig, new):
+                    try:
+                        orig.copy_(new)
+                    except RuntimeError:  # e.g. an expanded (overlapping) tensor
+                        orig.data = new
+        elif type(orig) is list and kind == "l":
+            orig[:] = self._build(state, None, depth)
+        elif type(orig) is dict and kind == "d":
+            new_items = self._build(state, None, depth)
+            orig.clear()
+            orig.update(new_items)
+        elif type(orig) is np.ndarray and kind == "A":
+            new = self._ndarray(state)
+            if new.shape == orig.shape and new.dtype == orig.dtype:
+                orig[...] = new
+        else:
+            raise DecodeError("an argument came back as a different kind of object")
+        return orig
+
+    def _take_buffer(self, node: dict) -> bytes:
+        idx = node.get("buf")
+        if type(idx) is not int or not 0 <= idx < len(self.buffers) or idx in self._used_buffers:
+            raise DecodeError("bad buffer index")
+        self._used_buffers.add(idx)
+        return self.buffers[idx]
+
+    @staticmethod
+    def _shape(node: dict) -> list[int]:
+        shape = node.get("shape")
+        if type(shape) is not list or len(shape) > MAX_DIMS or any(type(s) is not int or s < 0 for s in shape):
+            raise DecodeError("bad shape")
+        return shape
+
+    def _tensor(self, node: dict) -> torch.Tensor:
+        dtype = TORCH_DTYPES.get(node.get("dtype"))
+        if dtype is None:
+            raise DecodeError("bad tensor dtype")
+        shape = self._shape(node)
+        raw = self._take_buffer(node)
+        numel = math.prod(shape)
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        if len(raw) != numel * itemsize:
+            raise DecodeError("tensor data does not match its shape")
+        device = node.get("device")
+        if type(device) is not str or not (device == "cpu" or device.startswith("cuda")):
+            raise DecodeError("bad tensor device")
+        if device.startswith("cuda") and not self._cuda_ok:
+            raise DecodeError("a CUDA tensor arrived but CUDA is not available here")
+        if numel:
+            flat = torch.frombuffer(bytearray(raw), dtype=dtype)
+            value = flat.reshape(shape)
+        else:
+            value = torch.empty(shape, dtype=dtype)
+        stride = node.get("stride")
+        if (
+            type(stride) is list
+            and len(stride) == len(shape)
+            and all(type(s) is int and s > 0 for s in stride)
+            and list(value.stride()) != stride
+            and _dense_non_overlapping(shape, stride)
+        ):
+            # Keep a non-contiguous layout (a transposed input stays transposed).
+            strided = torch.empty_strided(shape, stride, dtype=dtype)
+            strided.copy_(value)
+            value = strided
+        if device != "cpu":
+            value = value.to(device)
+        if node.get("grad") is True and (value.is_floating_point() or value.is_complex()):
+            value.requires_grad_(True)
+        return value
+
+    def _ndarray(self, node: dict) -> np.ndarray:
+        name = node.get("dtype")
+        if name not in NUMPY_DTYPES:
+            raise DecodeError("bad array dtype")
+        shape = self._shape(node)
+        raw = self._take_buffer(node)
+        dt = np.dtype(name)
+        if len(raw) != math.prod(shape) * dt.itemsize:
+            raise DecodeError("array data does not match its shape")
+        return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
+
+
+def _dense_non_overlapping(shape: list[int], stride: list[int]) -> bool:
+    dims = sorted((s, n) for s, n in zip(stride, shape) if n > 1)
+    expected = 1
+    for s, n in dims:
+        if s != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _expect(value: Any, kind: type) -> Any:
+    if type(value) is not kind:
+        raise DecodeError(f"expected {kind.__name__}")
+    return value
+
+
+def encode_arguments(args: tuple, kwargs: dict) -> tuple[dict, list[bytes], list[Any]]:
+    """Trusted side: encode call arguments; returns (tree, buffers, originals by ref)."""
+    enc = Encoder()
+    tree = {"args": enc.encode(tuple(args)), "kwargs": enc.encode(dict(kwargs))}
+    originals = [None] * enc._next_ref
+    for obj in enc._keep:
+        originals[enc._seen[id(obj)]] = obj
+    # kwargs dict itself is ours, not the caller's: writing back into it is harmless.
+    return tree, enc.buffers, originals

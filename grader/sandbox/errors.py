@@ -1,0 +1,54 @@
+"""Failures of student code, as the trusted side describes them.
+
+Each carries a one-line message meant for the student. The pytest plugin turns any
+of these into a failed check showing that message instead of a traceback.
+"""
+
+from __future__ import annotations
+
+
+class StudentError(Exception):
+    """Student code failed; ``str(error)`` is the message the student sees."""
+
+    status = "fail"
+
+    def __init__(self, message: str, *, frames: list | None = None, **info):
+        super().__init__(message)
+        self.message = message
+        self.frames = [f for f in (frames or []) if isinstance(f, list) and len(f) == 4]
+        self.info = info
+
+    def where(self) -> str:
+        """The innermost student frame, as 'file, line N: code'."""
+        if not self.frames:
+            return ""
+        path, line, _name, code = self.frames[-1]
+        return f"{path}, line {line}: {str(code).strip()}"
+
+
+class StudentNotImplemented(StudentError):
+    pass
+
+
+class StudentMissing(StudentError):
+    pass
+
+
+class StudentImportError(StudentError):
+    pass
+
+
+class StudentException(StudentError):
+    pass
+
+
+class StudentTimeout(StudentError):
+    pass
+
+
+class StudentCrash(StudentError):
+    pass
+
+
+class StudentBadOutput(StudentError):
+    pass

@@ -1,0 +1,181 @@
+"""The untrusted side: imports student modules and runs calls on request.
+
+Everything here runs after containment, in a process that holds nothing secret.
+Nothing it sends is believed by the trusted side beyond being data: a verdict is
+never taken from it.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import traceback
+import types
+from typing import Any
+
+from . import channel
+from .codec import Decoder, EncodeError, Encoder
+
+MAX_TEXT = 4000
+
+
+def _short(text: str, limit: int = MAX_TEXT) -> str:
+    return text if len(text) <= limit else text[: limit - 15] + " … (truncated)"
+
+
+def _safe_str(exc: BaseException) -> str:
+    try:
+        return _short(str(exc))
+    except BaseException:  # a student exception whose __str__ itself raises
+        return "(the exception could not be printed)"
+
+
+def _type_name(exc: BaseException) -> str:
+    try:
+        return type(exc).__name__
+    except BaseException:
+        return "BaseException"
+
+
+class StudentModules:
+    """Loads student files by path; several module names may share one file (a notebook)."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.by_path: dict[str, types.ModuleType] = {}
+        self.failed: dict[str, dict] = {}
+
+    def load(self, name: str, path: str) -> types.ModuleType | dict:
+        if path in self.failed:
+            return self.failed[path]
+        if path in self.by_path:
+            sys.modules.setdefault(name, self.by_path[path])
+            return self.by_path[path]
+        full = os.path.join(self.root, path)
+        try:
+            with open(full, encoding="utf-8") as f:
+                source = f.read()
+        except FileNotFoundError:
+            return self._fail(path, {"kind": "no_file", "path": path})
+        except (OSError, UnicodeDecodeError) as e:
+            return self._fail(path, {"kind": "unreadable", "path": path, "message": _safe_str(e)})
+        try:
+            code = compile(source, full, "exec", dont_inherit=True)
+        except SyntaxError as e:
+            return self._fail(
+                path,
+                {
+                    "kind": "syntax",
+                    "path": path,
+                    "lineno": e.lineno or 0,
+                    "message": e.msg or "invalid syntax",
+                    "text": (e.text or "").rstrip("\n")[:300],
+                },
+            )
+        except (ValueError, RecursionError, MemoryError) as e:
+            return self._fail(path, {"kind": "syntax", "path": path, "lineno": 0, "message": _safe_str(e), "text": ""})
+        module = types.ModuleType(name)
+        module.__file__ = full
+        sys.modules[name] = module
+        try:
+            exec(code, module.__dict__)
+        except BaseException as e:  # noqa: BLE001 - SystemExit, KeyboardInterrupt and custom ones too
+            sys.modules.pop(name, None)
+            return self._fail(path, {"kind": "import", "path": path, **_describe(e, self.root)})
+        self.by_path[path] = module
+        return module
+
+    def _fail(self, path: str, info: dict) -> dict:
+        self.failed[path] = info
+        return info
+
+
+def _describe(exc: BaseException, root: str) -> dict:
+    frames = []
+    try:
+        for fr in traceback.extract_tb(exc.__traceback__):
+            if fr.filename.startswith(root + os.sep):
+                frames.append([os.path.relpath(fr.filename, root), fr.lineno or 0, fr.name, (fr.line or "")[:200]])
+    except BaseException:
+        frames = []
+    info: dict[str, Any] = {
+        "type": _type_name(exc),
+        "message": _safe_str(exc),
+        "frames": frames[-8:],
+        "not_implemented": isinstance(exc, NotImplementedError),
+        "memory": isinstance(exc, MemoryError),
+    }
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        info["exit_code"] = code if isinstance(code, (int, type(None))) else str(code)[:200]
+    return info
+
+
+def _seed(seed: int) -> None:
+    import numpy as np
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % (2**32))
+    torch.manual_seed(seed)
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def serve(sock, modules: StudentModules) -> None:
+    """Answers requests until the socket closes."""
+    while True:
+        try:
+            header, buffers = channel.recv(sock)
+        except (channel.ChannelClosed, channel.FrameError, OSError):
+            return
+        reply, out_buffers = handle(header, buffers, modules)
+        _flush()
+        try:
+            channel.send(sock, reply, out_buffers)
+        except OSError:
+            return
+
+
+def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple[dict, list[bytes]]:
+    seq = header.get("seq")
+    try:
+        module_name, path, func_name = header["module"], header["path"], header["function"]
+        decoder = Decoder(buffers)
+        args = decoder.decode(header["args"])
+        kwargs = decoder.decode(header["kwargs"])
+    except Exception as e:  # a grader bug, never the student's
+        return {"seq": seq, "ok": False, "error": {"kind": "protocol", "message": repr(e)}}, []
+
+    module = modules.load(module_name, path)
+    if isinstance(module, dict):
+        return {"seq": seq, "ok": False, "error": module}, []
+    if not hasattr(module, func_name):
+        return {"seq": seq, "ok": False, "error": {"kind": "missing", "path": path, "name": func_name}}, []
+    func = getattr(module, func_name)
+    if not callable(func):
+        kind = type(func).__name__
+        return {"seq": seq, "ok": False, "error": {"kind": "not_callable", "path": path, "name": func_name, "type": kind}}, []
+
+    _seed(int(header.get("seed", 0)))
+    try:
+        result = func(*args, **kwargs)
+    except BaseException as e:  # noqa: BLE001
+        return {"seq": seq, "ok": False, "error": {"kind": "exception", "path": path, **_describe(e, modules.root)}}, []
+
+    originals = {id(obj): ref for ref, obj in decoder.refs.items()}
+    encoder = Encoder(originals, first_ref=max(decoder.refs, default=-1) + 1)
+    try:
+        tree = {"result": encoder.encode(result), "args": encoder.encode(args), "kwargs": encoder.encode(kwargs)}
+    except EncodeError as e:
+        return {"seq": seq, "ok": False, "error": {"kind": "bad_value", "message": str(e)}}, []
+    except BaseException as e:  # noqa: BLE001 - a hostile __len__ or __iter__ on a returned object
+        return {"seq": seq, "ok": False, "error": {"kind": "bad_value", "message": f"the returned value could not be read: {_safe_str(e)}"}}, []
+    return {"seq": seq, "ok": True, **tree}, encoder.buffers

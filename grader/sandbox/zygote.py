@@ -1,0 +1,147 @@
+"""The zygote: a fresh interpreter that has imported torch and forks workers.
+
+It is started with a scrubbed environment, holds no secrets, has run no torch op
+(forking after a parallel op deadlocks OpenMP) and has not touched CUDA. For each
+request on its control socket it forks a *keeper*, which enters the namespaces,
+forks the *worker* and stays behind as the worker's parent:
+
+    trusted grader --control--> zygote --fork--> keeper --fork--> worker (student code)
+                   <------------------ call socket ------------------->
+                   <-- worker pidfd, exit status --- keeper
+
+The keeper passes the trusted side a pidfd of the worker (so a grandchild holding
+the call socket open cannot hide the worker's death), reports the worker's exit
+status, then kills every process left in the tree.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+
+from . import channel, isolation
+
+CONTROL_FD_ENV = "GRADER_ZYGOTE_FD"
+
+
+def main() -> None:
+    control = socket.socket(fileno=int(os.environ.pop(CONTROL_FD_ENV)))
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
+
+    import numpy  # noqa: F401 - preloaded so workers start warm
+    import torch  # noqa: F401
+
+    from . import worker  # noqa: F401
+
+    channel.send_with_fds(control, {"ready": True}, [])
+    while True:
+        try:
+            spec, fds = channel.recv_with_fds(control, 2)
+        except (channel.ChannelClosed, ConnectionError, OSError):
+            os._exit(0)
+        except channel.FrameError:
+            continue
+        if len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            continue
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                _keeper(spec, fds[0], fds[1])
+            finally:
+                os._exit(70)
+        for fd in fds:
+            os.close(fd)
+
+
+def _close_other_fds(keep: set[int]) -> None:
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+    os.setsid()
+    _close_other_fds({call_fd, status_fd})
+    level = isolation.enter_namespaces(spec["hide"], spec.get("stage")) if spec.get("isolate", True) else isolation.RLIMITS_ONLY
+
+    pid = os.fork()
+    if pid == 0:
+        os.close(status_fd)
+        try:
+            _worker(spec, call_fd, level)
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()  # lands in the worker's output log
+            os._exit(70)
+        os._exit(0)
+
+    me = os.getpid()
+    sock = socket.socket(fileno=call_fd)
+    try:
+        pidfd = os.pidfd_open(pid)
+        channel.send_with_fds(sock, {"pid": pid}, [pidfd])
+        os.close(pidfd)
+    except OSError:
+        os.kill(pid, signal.SIGKILL)
+    sock.close()
+    _, status = os.waitpid(pid, 0)
+    try:
+        os.write(status_fd, json.dumps({"status": status}).encode())
+    except OSError:
+        pass
+    os.close(status_fd)
+    isolation.kill_descendants(me)
+    os._exit(0)
+
+
+def _worker(spec: dict, call_fd: int, level: str) -> None:
+    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getpid() != 1:  # pid 1 of a new namespace already leads its own session
+        os.setsid()
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        signal.signal(sig, signal.SIG_DFL)
+    out = os.open(spec["output"], os.O_WRONLY | os.O_APPEND)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    os.close(null)
+    os.chdir(spec["cwd"])
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    limits = isolation.Limits(**spec["limits"])
+    isolation.contain_worker(level, limits, spec.get("uid"))
+
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    sys.path[:] = [spec["cwd"]] + [p for p in sys.path if p]
+    sys.argv = ["submission"]
+    sock = socket.socket(fileno=call_fd)
+    channel.send(sock, {"ready": True, "isolation": level})
+
+    from .worker import StudentModules, serve
+
+    serve(sock, StudentModules(spec["cwd"]))
+
+
+if __name__ == "__main__":
+    main()
