@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 from . import channel, isolation
-from .codec import DecodeError, encode_arguments, Decoder
 from .errors import (
     StudentBadOutput,
     StudentCrash,
@@ -217,8 +216,34 @@ class Worker:
             text += f"\n… (output truncated at {limit} bytes)"
         return text
 
+    def load(self, module: str, path: str, *, timeout: float) -> None:
+        """Imports a student module; raises StudentError if that fails."""
+        self.seq += 1
+        shown = path
+        try:
+            channel.send(self.sock, {"seq": self.seq, "op": "load", "module": module, "path": path})
+            reply, _ = channel.recv(self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd)
+        except channel.ChannelTimeout:
+            self.kill()
+            raise StudentImportError(
+                f"{shown} took longer than {timeout:g} s to import (the time limit) and was stopped", path=path
+            ) from None
+        except (channel.PeerExited, channel.ChannelClosed, BrokenPipeError, ConnectionError):
+            raise StudentImportError(f"the process importing {shown} {self._death()}", path=path) from None
+        except channel.FrameError as e:
+            self.kill()
+            raise StudentImportError(f"importing {shown} produced an unreadable reply ({e})", path=path) from None
+        if reply.get("seq") != self.seq or not reply.get("ok"):
+            self.kill()
+            error = _error_from_reply(reply.get("error"), module)
+            if not isinstance(error, StudentImportError):
+                error = StudentImportError(str(error), path=path)
+            raise error
+
     def call(self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> Any:
         """Calls ``function`` in the worker. Raises StudentError subclasses on any failure."""
+        from .codec import DecodeError, Decoder, encode_arguments  # torch: loaded only once calls start
+
         self.seq += 1
         tree, buffers, originals = encode_arguments(args, kwargs)
         header = {"seq": self.seq, "module": module, "path": path, "function": function, "seed": seed, **tree}
@@ -315,27 +340,29 @@ def _error_from_reply(err: Any, function: str) -> StudentError:
             path=path,
             lineno=err.get("lineno"),
             text=str(err.get("text", "")),
+            detail=str(err.get("message", "invalid syntax"))[:300],
             syntax=True,
         )
     if kind == "import":
-        return StudentImportError(_exception_text(err, f"{path} failed while being imported"), path=path, frames=err.get("frames"))
+        return StudentImportError(_exception_text(err, path, " while being imported"), path=path, frames=err.get("frames"))
     if kind == "exception":
         if err.get("not_implemented"):
             return StudentNotImplemented(f"`{function}` is not implemented yet")
-        return StudentException(_exception_text(err, f"`{function}` raised"), frames=err.get("frames"))
+        return StudentException(_exception_text(err, f"`{function}`"), frames=err.get("frames"))
     if kind == "bad_value":
         return StudentBadOutput(f"`{function}` returned a value the grader cannot accept: {err.get('message', '')}")
     return StudentBadOutput(f"`{function}` failed: {str(err.get('message', kind))[:500]}")
 
 
-def _exception_text(err: dict, prefix: str) -> str:
+def _exception_text(err: dict, subject: str, when: str = "") -> str:
     etype = str(err.get("type", "an exception"))[:100]
     message = str(err.get("message", ""))[:2000]
     if etype == "SystemExit":
-        return f"{prefix}: it called sys.exit({err.get('exit_code')!r}); student code must not exit"
+        return f"{subject} called sys.exit({err.get('exit_code')!r}){when}; student code must not exit"
     if etype == "KeyboardInterrupt":
-        return f"{prefix}: KeyboardInterrupt was raised"
-    text = f"{prefix} {etype}" + (f": {message}" if message else "")
-    if err.get("memory"):
-        text += " (the memory limit per worker was reached)"
+        return f"{subject} raised KeyboardInterrupt{when}"
+    text = f"{subject} raised {etype}{when}" + (f": {message}" if message else "")
+    lowered = message.lower()
+    if err.get("memory") or "can't allocate memory" in lowered or "out of memory" in lowered:
+        text += " (the worker's memory limit was reached)"
     return text

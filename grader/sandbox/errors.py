@@ -11,6 +11,7 @@ class StudentError(Exception):
     """Student code failed; ``str(error)`` is the message the student sees."""
 
     status = "fail"
+    output = ""  # what the student printed during the failing call
 
     def __init__(self, message: str, *, frames: list | None = None, **info):
         super().__init__(message)

@@ -1,0 +1,87 @@
+"""The ``grade`` command line: declares options and calls the library; nothing more."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from .errors import GraderError
+
+
+class UsageProblem(click.ClickException):
+    exit_code = 2
+
+
+class DefaultGroup(click.Group):
+    """``grade hw1`` means ``grade run hw1``: an unknown first word is an assignment."""
+
+    def parse_args(self, ctx, args):
+        if args and not args[0].startswith("-") and args[0] not in self.commands:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+def _guard(fn, *args, **kwargs) -> None:
+    try:
+        code = fn(*args, **kwargs)
+    except GraderError as e:
+        raise UsageProblem(str(e)) from None
+    except KeyboardInterrupt:
+        click.echo("grade: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code)
+
+
+root_option = click.option(
+    "--root", type=click.Path(file_okay=False, path_type=Path), help="Course repository (holds assignments/). Default: found from here."
+)
+
+
+@click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="torch-grader", prog_name="grade")
+def main() -> None:
+    """Grade PyTorch homework: `grade hw1` checks assignments/hw1 as it stands."""
+
+
+@main.command("run")
+@click.argument("assignment")
+@click.option("--submission", "-s", type=click.Path(path_type=Path), help="Folder, .py file or .ipynb notebook to grade.")
+@click.option("--reference", is_flag=True, help="Grade the reference solution (instructors): expect full marks.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "github", "junit"]), default="terminal", show_default=True, help="How to show the result.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the result to this file instead of the screen.")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the reference solution and hidden tests/ (default: reference/<assignment>).")
+@click.option("--public-only", is_flag=True, help="Run only the public checks, even where hidden ones are present.")
+@click.option("--no-isolation", is_flag=True, help="Run workers without namespaces (rlimits only); for debugging the grader.")
+@root_option
+def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, root) -> None:
+    """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
+    from .commands import grade
+
+    _guard(
+        grade.run,
+        assignment,
+        submission=submission,
+        reference=reference,
+        fmt=fmt,
+        output=output,
+        hidden=hidden,
+        public_only=public_only,
+        root=root,
+        isolate=not no_isolation,
+    )
+
+
+@main.command("list")
+@root_option
+def list_cmd(root) -> None:
+    """List the assignments of this course repository."""
+    from .commands import list as list_verb
+
+    _guard(list_verb.run, root, Console())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,155 @@
+"""Grade one submission: run the checks under pytest and build a Report.
+
+This is the library behind ``grade hwN``; the CLI only parses options and renders.
+The zygote is started before anything imports torch here, so its ``import torch``
+overlaps ours.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from . import manifest as manifest_mod
+from . import submission as submission_mod
+from .errors import GraderError
+from .results import CheckResult, Report, score_tasks
+
+PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
+NO_STUDENT_CODE = "none (no student code ran)"
+
+
+class RunPlugin:
+    """Collects per-check outcomes from pytest's reports; hands the plugin our zygote."""
+
+    grader_run = True  # how the plugin finds this object among pytest's plugins
+
+    def __init__(self, zygote=None):
+        self.zygote = zygote
+        self.session = None
+        self.records: dict[str, dict] = {}
+        self.durations: dict[str, float] = {}
+        self.errors: list[str] = []
+
+    def pytest_runtest_logreport(self, report) -> None:
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+        for key, value in report.user_properties:
+            if key != "grader":
+                continue
+            previous = self.records.get(report.nodeid)
+            # setup failures/skips stand; a teardown error turns a pass into an error
+            if previous is None or (previous["status"] == "pass" and value["status"] == "error"):
+                self.records[report.nodeid] = value
+            elif previous["status"] == "pass" and value["phase"] == "call":
+                self.records[report.nodeid] = value
+
+    def pytest_collectreport(self, report) -> None:
+        if report.failed:
+            text = str(report.longrepr).strip().splitlines()
+            detail = next((line.strip() for line in reversed(text) if line.strip().startswith("E ")), text[-1] if text else "")
+            self.errors.append(f"{report.nodeid or 'a check file'} could not be loaded: {detail.removeprefix('E').strip()[:300]}")
+
+
+def hidden_status(assignment: manifest_mod.Assignment, hidden_dir: Path | None) -> tuple[Path | None, str]:
+    if hidden_dir is not None:
+        if not (hidden_dir / "tests").is_dir():
+            raise GraderError(f"--hidden {hidden_dir}: no tests/ folder there")
+        return hidden_dir, "run"
+    if assignment.hidden_tests.is_dir():
+        return assignment.reference_dir, "run"
+    return None, f"not run: {assignment.reference_dir} is not here (hidden checks run in CI and on the instructor's machine)"
+
+
+def grade(
+    assignment: manifest_mod.Assignment,
+    submission: Path | None = None,
+    *,
+    hidden_dir: Path | None = None,
+    include_hidden: bool = True,
+    isolate: bool = True,
+    zygote=None,
+) -> Report:
+    started = time.perf_counter()
+    own_zygote = zygote is None
+    if own_zygote:
+        from .sandbox.client import Zygote
+
+        zygote = Zygote()  # first: its torch import runs while we load ours
+    try:
+        return _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started)
+    finally:
+        if own_zygote:
+            zygote.close()
+
+
+def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started) -> Report:
+    import pytest
+
+    from . import plugin
+
+    submission_path = Path(submission) if submission else assignment.directory
+    submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
+    if include_hidden:
+        hidden_dir, hidden = hidden_status(assignment, hidden_dir)
+    else:
+        hidden_dir, hidden = None, "not run: --public-only"
+    paths = [str(assignment.public_tests)] if assignment.public_tests.is_dir() else []
+    if hidden_dir is not None:
+        paths.append(str(hidden_dir / "tests"))
+    if not paths:
+        raise GraderError(f"{assignment.name} has no checks: {assignment.public_tests} does not exist")
+
+    run = RunPlugin(zygote)
+    args = [
+        *paths,
+        "-c", str(PYTEST_INI),
+        "--rootdir", str(assignment.directory.parent.parent),
+        "-p", "no:grader",  # the entry-point copy; we register the module ourselves
+        "-p", "no:cacheprovider",
+        "-p", "no:terminal",
+        # these gc.collect() several times at exit: half a second with torch loaded
+        "-p", "no:unraisableexception",
+        "-p", "no:threadexception",
+        "--import-mode=importlib",
+        "--grader-assignment", str(assignment.directory),
+        "--grader-submission", str(submission_path.resolve()),
+    ]
+    if hidden_dir is not None:
+        args += ["--grader-hidden", str(hidden_dir)]
+    if not isolate:
+        args.append("--grader-no-isolation")
+    code = pytest.main(args, plugins=[plugin, run])
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
+    if code == pytest.ExitCode.USAGE_ERROR:
+        raise GraderError("the checks could not be started (see the message above)")
+
+    checks = []
+    for nodeid, rec in run.records.items():
+        checks.append(
+            CheckResult(
+                nodeid=nodeid,
+                name=nodeid.split("::", 1)[-1],
+                task=rec["task"],
+                status=rec["status"],
+                message=rec["message"],
+                visibility=rec["visibility"],
+                duration=round(run.durations.get(nodeid, 0.0), 4),
+                weight=rec["weight"],
+                output=rec["output"],
+            )
+        )
+    tasks = score_tasks(assignment, checks)
+    session = run.session
+    return Report(
+        assignment=assignment.name,
+        title=assignment.title,
+        submission=str(submission_path),
+        tasks=tasks,
+        score=round(sum(t.score for t in tasks), 4),
+        max_score=assignment.max_score,
+        isolation=(session.isolation if session is not None and session.isolation else NO_STUDENT_CODE),
+        hidden=hidden,
+        errors=tuple(run.errors),
+        duration=round(time.perf_counter() - started, 3),
+    )

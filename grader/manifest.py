@@ -1,0 +1,241 @@
+"""Assignment manifests: ``assignments/<name>/assignment.toml`` into frozen, typed objects.
+
+Loaded once; every problem is one line naming the file and the key, e.g.
+``assignments/hw1/assignment.toml: tasks[2].points must be a number, got "two"``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import AssignmentNotFound, ManifestError
+
+MANIFEST = "assignment.toml"
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+FILE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
+# Names the CLI uses for its own verbs cannot also be assignments.
+RESERVED_NAMES = {"list", "leaderboard", "new", "build", "batch", "export", "help"}
+
+
+@dataclass(frozen=True)
+class Limits:
+    call_timeout: float = 10.0  # seconds of wall time per call into student code
+    memory_mb: int = 2048  # address space a worker may add to its size after `import torch`
+    output_bytes: int = 8000  # student output shown per check
+    open_files: int = 256
+    processes: int = 128
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    title: str
+    points: float
+    file: str
+    functions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+    title: str
+    directory: Path  # assignments/<name>
+    manifest_path: Path
+    public_tests: Path
+    reference_dir: Path  # reference/<name>: solution files and hidden tests
+    tasks: tuple[Task, ...]
+    limits: Limits
+
+    @property
+    def hidden_tests(self) -> Path:
+        return self.reference_dir / "tests"
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tasks)
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.file for t in self.tasks))
+
+    def task(self, task_id: str) -> Task | None:
+        return next((t for t in self.tasks if t.id == task_id), None)
+
+    def file_of(self, function: str) -> str | None:
+        for t in self.tasks:
+            if function in t.functions:
+                return t.file
+        return None
+
+
+_TOP_KEYS = {"title", "public_tests", "limits", "tasks"}
+_TASK_KEYS = {"id", "title", "points", "file", "functions"}
+_LIMIT_KEYS = {
+    "call_timeout": (float, 0.01, 3600),
+    "memory_mb": (int, 64, 1 << 20),
+    "output_bytes": (int, 0, 1 << 24),
+    "open_files": (int, 16, 65536),
+    "processes": (int, 1, 100000),
+}
+
+
+class _Reader:
+    def __init__(self, path: Path, shown: str):
+        self.path = path
+        self.shown = shown
+
+    def fail(self, key: str, problem: str) -> ManifestError:
+        return ManifestError(f"{self.shown}: {key} {problem}")
+
+    def get(self, table: dict, key: str, where: str, kind: type, *, default: Any = ..., positive: bool = False) -> Any:
+        full = f"{where}{key}"
+        if key not in table:
+            if default is ...:
+                raise self.fail(full, f"is missing (add `{key} = ...`)")
+            return default
+        value = table[key]
+        ok = isinstance(value, kind) and not (kind in (int, float) and isinstance(value, bool))
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if not ok:
+            raise self.fail(full, f"must be {_kind_name(kind)}, got {_show(value)}")
+        if positive and value <= 0:
+            raise self.fail(full, f"must be greater than 0, got {_show(value)}")
+        return value
+
+    def unknown(self, table: dict, allowed: set, where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(f"{where}{key}", f"is not a known key (known: {', '.join(sorted(allowed))})")
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", list: "a list", dict: "a table"}[kind]
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, dict):
+        return "a table"
+    return repr(value)
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def load(directory: Path, root: Path | None = None) -> Assignment:
+    """Loads ``directory/assignment.toml``. ``root`` holds ``reference/`` (default: two levels up)."""
+    directory = directory.resolve()
+    root = (root or directory.parent.parent).resolve()
+    path = directory / MANIFEST
+    r = _Reader(path, _display(path))
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{r.shown}: file not found (every assignment needs one)") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ManifestError(f"{r.shown}: not valid TOML: {e}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ManifestError(f"{r.shown}: cannot be read: {e}") from None
+
+    r.unknown(data, _TOP_KEYS, "")
+    name = directory.name
+    if not NAME_RE.match(name) or name in RESERVED_NAMES:
+        raise ManifestError(f"{r.shown}: the folder name {name!r} cannot be an assignment name (it is reserved or has odd characters)")
+    title = r.get(data, "title", "", str)
+    public = r.get(data, "public_tests", "", str, default="tests")
+
+    limits_table = r.get(data, "limits", "", dict, default={})
+    r.unknown(limits_table, set(_LIMIT_KEYS), "limits.")
+    limits_kw = {}
+    for key, (kind, lo, hi) in _LIMIT_KEYS.items():
+        if key in limits_table:
+            value = r.get(limits_table, key, "limits.", kind)
+            if not lo <= value <= hi:
+                raise r.fail(f"limits.{key}", f"must be between {lo} and {hi}, got {_show(value)}")
+            limits_kw[key] = value
+    limits = Limits(**limits_kw)
+
+    raw_tasks = r.get(data, "tasks", "", list)
+    if not raw_tasks:
+        raise r.fail("tasks", "is empty (add at least one [[tasks]] table)")
+    tasks = []
+    seen_ids: set[str] = set()
+    seen_functions: dict[str, str] = {}
+    for i, t in enumerate(raw_tasks):
+        where = f"tasks[{i}]."
+        if not isinstance(t, dict):
+            raise r.fail(f"tasks[{i}]", f"must be a table, got {_show(t)}")
+        r.unknown(t, _TASK_KEYS, where)
+        tid = r.get(t, "id", where, str)
+        if not ID_RE.match(tid):
+            raise r.fail(f"{where}id", f"must be lowercase letters, digits and underscores, got {_show(tid)}")
+        if tid in seen_ids:
+            raise r.fail(f"{where}id", f"repeats the task id {_show(tid)}")
+        seen_ids.add(tid)
+        points = r.get(t, "points", where, float)
+        if points < 0:
+            raise r.fail(f"{where}points", f"must not be negative, got {_show(points)}")
+        file = r.get(t, "file", where, str)
+        if not FILE_RE.match(file):
+            raise r.fail(f"{where}file", f"must be a Python file name like regression.py, got {_show(file)}")
+        functions = r.get(t, "functions", where, list)
+        for j, f in enumerate(functions):
+            if not isinstance(f, str) or not f.isidentifier():
+                raise r.fail(f"{where}functions[{j}]", f"must be a Python name, got {_show(f)}")
+            if f in seen_functions:
+                raise r.fail(f"{where}functions[{j}]", f"{_show(f)} is already listed by task {_show(seen_functions[f])}")
+            seen_functions[f] = tid
+        tasks.append(
+            Task(id=tid, title=r.get(t, "title", where, str, default=tid), points=points, file=file, functions=tuple(functions))
+        )
+
+    return Assignment(
+        name=name,
+        title=title,
+        directory=directory,
+        manifest_path=path,
+        public_tests=(directory / public).resolve(),
+        reference_dir=root / "reference" / name,
+        tasks=tuple(tasks),
+        limits=limits,
+    )
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) that holds ``assignments/``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "assignments").is_dir():
+            return folder
+    source = Path(__file__).resolve().parents[1]
+    if (source / "assignments").is_dir():
+        return source
+    raise AssignmentNotFound(
+        "no assignments/ folder here or above; run grade inside the course repository or pass --root PATH"
+    )
+
+
+def available(root: Path) -> list[str]:
+    base = root / "assignments"
+    return sorted(p.name for p in base.iterdir() if (p / MANIFEST).is_file()) if base.is_dir() else []
+
+
+def find(name: str, root: Path) -> Assignment:
+    directory = root / "assignments" / name
+    if not (directory / MANIFEST).is_file():
+        names = available(root)
+        hint = f"; available: {', '.join(names)}" if names else ""
+        raise AssignmentNotFound(f"no assignment named {name!r} in {_display(root / 'assignments')}{hint}")
+    return load(directory, root)

@@ -1,0 +1,391 @@
+"""The pytest plugin: markers, the ``student``/``ref``/``device`` fixtures, seeding, reports.
+
+Markers (on a check or a whole module via ``pytestmark``):
+
+- ``@pytest.mark.task("mse_loss")`` — the manifest task this check scores for (required).
+- ``@pytest.mark.points(2)`` — this check's weight within its task (default 1).
+- ``@pytest.mark.visibility("hidden")`` — override the visibility given by the folder.
+- ``@pytest.mark.time_limit(30)`` — wall-clock seconds per student call in this check.
+
+The plugin is inert unless pytest is told which assignment it grades, by
+``--grader-assignment`` or by collecting checks from inside an assignment folder.
+Student code runs only in sandbox workers; the checks, the reference and every
+verdict stay in this process.
+"""
+
+from __future__ import annotations
+
+import random
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from . import manifest as manifest_mod
+from . import submission as submission_mod
+from .errors import GraderError
+from .sandbox.errors import StudentError
+from .sandbox.worker import seed_torch
+
+VISIBILITIES = ("public", "hidden")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options resolved once per pytest run."""
+
+    assignment: manifest_mod.Assignment
+    submission: Path
+    hidden_dir: Path | None  # reference bundle: solution files + tests/
+    isolate: bool = True
+
+    @property
+    def hide(self) -> tuple[str, ...]:
+        paths = {str(self.assignment.reference_dir), str(self.assignment.reference_dir.parent)}
+        if self.hidden_dir is not None:
+            paths.add(str(self.hidden_dir))
+        return tuple(sorted(paths))
+
+
+@dataclass
+class CheckMeta:
+    task: str | None
+    weight: float
+    visibility: str
+    time_limit: float | None
+    problem: str | None = None  # a mistake in how the check was written
+
+
+@dataclass
+class CheckRecord:
+    seed: int = 0
+    output: list[str] = field(default_factory=list)
+
+
+META = pytest.StashKey[CheckMeta]()
+RECORD = pytest.StashKey[CheckRecord]()
+STATE = pytest.StashKey["State"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("grader", "grading student submissions")
+    group.addoption("--grader-assignment", metavar="DIR", help="the assignment folder (holds assignment.toml)")
+    group.addoption("--grader-submission", metavar="PATH", help="folder, .py or .ipynb to grade (default: the assignment folder)")
+    group.addoption("--grader-hidden", metavar="DIR", help="reference bundle with the solution and hidden tests/")
+    group.addoption("--grader-no-isolation", action="store_true", help="skip namespaces (rlimits only); for debugging")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "task(id): the assignment task this check scores for")
+    config.addinivalue_line("markers", "points(weight): this check's weight within its task (default 1)")
+    config.addinivalue_line("markers", "visibility(level): 'public' or 'hidden', overriding the folder's")
+    config.addinivalue_line("markers", "time_limit(seconds): wall-clock limit per call into student code")
+    state = State(config)
+    config.stash[STATE] = state
+    if config.getoption("grader_assignment"):
+        state.settings_from_options()
+        state.start_zygote()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    state = config.stash.get(STATE, None)
+    if state is not None:
+        state.close()
+
+
+class State:
+    """Per-run state: settings, the zygote, the grading session, the reference."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.settings: Settings | None = None
+        self.zygote = None
+        self.own_zygote = False
+        self.session = None
+        self.reference = None
+
+    def settings_from_options(self) -> Settings:
+        opt = self.config.getoption
+        directory = Path(opt("grader_assignment"))
+        return self._settle(directory, opt("grader_submission"), opt("grader_hidden"), not opt("grader_no_isolation"))
+
+    def settings_for(self, path: Path) -> Settings:
+        """Settings for a plain ``pytest`` run: find the assignment from the check's path."""
+        if self.settings is not None:
+            return self.settings
+        for folder in (path, *path.parents):
+            if (folder / manifest_mod.MANIFEST).is_file():
+                return self._settle(folder, None, None, True)
+            ref_manifest = folder.parent.parent / "assignments" / folder.name / manifest_mod.MANIFEST
+            if folder.parent.name == "reference" and ref_manifest.is_file():
+                return self._settle(ref_manifest.parent, None, None, True)
+        raise pytest.UsageError(f"{path} is not inside an assignment folder; pass --grader-assignment DIR")
+
+    def _settle(self, directory: Path, submission: str | None, hidden: str | None, isolate: bool) -> Settings:
+        try:
+            assignment = manifest_mod.load(directory)
+        except GraderError as e:
+            raise pytest.UsageError(str(e)) from None
+        hidden_dir = Path(hidden).resolve() if hidden else (assignment.reference_dir if assignment.reference_dir.is_dir() else None)
+        self.settings = Settings(
+            assignment=assignment,
+            submission=Path(submission).resolve() if submission else assignment.directory,
+            hidden_dir=hidden_dir,
+            isolate=isolate,
+        )
+        return self.settings
+
+    def start_zygote(self) -> None:
+        if self.zygote is not None:
+            return
+        run = self.run_plugin()
+        if run is not None and getattr(run, "zygote", None) is not None:
+            self.zygote = run.zygote
+            return
+        from .sandbox.client import Zygote
+
+        self.zygote = Zygote()
+        self.own_zygote = True
+
+    def run_plugin(self):
+        """The collector a `grade` run registered, if any (it carries a started zygote)."""
+        return next((p for p in self.config.pluginmanager.get_plugins() if getattr(p, "grader_run", False) is True), None)
+
+    def grading_session(self):
+        if self.session is None:
+            from .session import GradingSession
+
+            settings = self.settings
+            try:
+                submission = submission_mod.load(settings.submission, settings.assignment)
+            except GraderError as e:
+                raise pytest.UsageError(str(e)) from None
+            self.start_zygote()
+            self.session = GradingSession(settings.assignment, submission, self.zygote, hide=settings.hide, isolate=settings.isolate)
+            run = self.run_plugin()
+            if run is not None:
+                run.session = self.session
+        return self.session
+
+    def reference_modules(self):
+        if self.reference is None:
+            from .reference import ReferenceModules
+
+            base = self.settings.hidden_dir
+            if base is None or not base.is_dir():
+                pytest.skip("the reference solution is not available here")
+            self.reference = ReferenceModules(self.settings.assignment, base)
+        return self.reference
+
+    def close(self) -> None:
+        if self.session is not None:
+            self.session.close()
+        if self.own_zygote and self.zygote is not None:
+            self.zygote.close()
+
+
+def _active(config: pytest.Config) -> bool:
+    state = config.stash.get(STATE, None)
+    return state is not None and state.settings is not None
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = config.stash[STATE]
+    for item in items:
+        uses_grader = any(name in getattr(item, "fixturenames", ()) for name in ("student", "ref"))
+        if state.settings is None and uses_grader:
+            state.settings_for(Path(item.path))
+        if state.settings is None:
+            continue
+        item.stash[META] = _meta(item, state.settings)
+        item.stash[RECORD] = CheckRecord()
+
+
+def _meta(item: pytest.Item, settings: Settings) -> CheckMeta:
+    assignment = settings.assignment
+    problem = None
+    task_mark = item.get_closest_marker("task")
+    task = task_mark.args[0] if task_mark and task_mark.args else None
+    if task is None:
+        problem = f"{item.nodeid} has no @pytest.mark.task(...) marker naming the task it scores for"
+    elif assignment.task(task) is None:
+        problem = f"{item.nodeid} names task {task!r}, which {assignment.manifest_path.name} does not list"
+    weight_mark = item.get_closest_marker("points")
+    weight = 1.0
+    if weight_mark is not None:
+        value = weight_mark.args[0] if weight_mark.args else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            problem = f"{item.nodeid}: @pytest.mark.points needs a positive number, got {value!r}"
+        else:
+            weight = float(value)
+    hidden_root = settings.hidden_dir
+    path = Path(item.path).resolve()
+    in_hidden = hidden_root is not None and hidden_root in path.parents
+    visibility = "hidden" if in_hidden else "public"
+    vis_mark = item.get_closest_marker("visibility")
+    if vis_mark is not None:
+        value = vis_mark.args[0] if vis_mark.args else None
+        if value not in VISIBILITIES:
+            problem = f"{item.nodeid}: @pytest.mark.visibility takes 'public' or 'hidden', got {value!r}"
+        else:
+            visibility = value
+    limit_mark = item.get_closest_marker("time_limit")
+    time_limit = None
+    if limit_mark is not None:
+        value = limit_mark.args[0] if limit_mark.args else None
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            problem = f"{item.nodeid}: @pytest.mark.time_limit needs a positive number of seconds, got {value!r}"
+        else:
+            time_limit = float(value)
+    return CheckMeta(task=task, weight=weight, visibility=visibility, time_limit=time_limit, problem=problem)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    meta = item.stash.get(META, None)
+    if meta is not None and meta.problem:
+        raise CheckDefinitionError(meta.problem)
+
+
+class CheckDefinitionError(Exception):
+    """A check is written wrongly (missing marker, unknown task): the author's mistake."""
+
+
+def _seed_for(nodeid: str) -> int:
+    # The parameter part is left out so a check's CPU and CUDA variants see the same data.
+    return zlib.crc32(nodeid.split("[")[0].encode()) & 0x7FFFFFFF
+
+
+@pytest.fixture(autouse=True)
+def _grader_seed(request: pytest.FixtureRequest):
+    """Seeds torch, numpy and random for every check; TF32 off so float32 is float32."""
+    record = request.node.stash.get(RECORD, None)
+    if record is None:
+        yield
+        return
+    import numpy as np
+    import torch
+
+    seed = _seed_for(request.node.nodeid)
+    record.seed = seed
+    random.seed(seed)
+    np.random.seed(seed)
+    seed_torch(torch, seed)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    yield
+
+
+class StudentProxy:
+    """``student.predict(x, w, b)`` runs the student's ``predict`` in a worker."""
+
+    def __init__(self, session, record: CheckRecord, timeout: float):
+        self._session = session
+        self._record = record
+        self._timeout = timeout
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._session.assignment.file_of(name) is None:
+            raise LookupError(f"no task in assignment.toml lists a function named `{name}`")
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            try:
+                result = self._session.call(name, args, kwargs, timeout=self._timeout, seed=self._record.seed)
+            except StudentError as e:
+                if e.output:
+                    self._record.output.append(e.output)
+                raise
+            if result.output:
+                self._record.output.append(result.output)
+            return result.value
+
+        call.__name__ = name
+        return call
+
+    @property
+    def output(self) -> str:
+        """Everything the student's code printed during this check so far."""
+        return "".join(self._record.output)
+
+
+@pytest.fixture
+def student(request: pytest.FixtureRequest) -> StudentProxy:
+    state = request.config.stash[STATE]
+    if state.settings is None:
+        state.settings_for(Path(request.node.path))
+    meta = request.node.stash.get(META, None)
+    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
+    timeout = (meta.time_limit if meta and meta.time_limit else None) or state.settings.assignment.limits.call_timeout
+    return StudentProxy(state.grading_session(), record, timeout)
+
+
+@pytest.fixture
+def ref(request: pytest.FixtureRequest):
+    state = request.config.stash[STATE]
+    if state.settings is None:
+        state.settings_for(Path(request.node.path))
+    return state.reference_modules()
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def device(request: pytest.FixtureRequest):
+    import torch
+
+    if request.param == "cuda" and not torch.cuda.is_available():
+        pytest.skip("CUDA is not available on this machine")
+    return torch.device(request.param)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    report = outcome.get_result()
+    meta = item.stash.get(META, None)
+    if meta is None:
+        return
+    status, message = _classify(report, call)
+    if status is None:
+        return
+    record = item.stash.get(RECORD, CheckRecord())
+    if status in ("fail", "error") and call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError):
+        report.longrepr = message  # a student's mistake reads as a sentence, not a traceback
+    report.user_properties.append(
+        (
+            "grader",
+            {
+                "task": meta.task,
+                "weight": meta.weight,
+                "visibility": meta.visibility,
+                "status": status,
+                "message": message,
+                "output": "".join(record.output),
+                "phase": report.when,
+            },
+        )
+    )
+
+
+def _classify(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str | None, str]:
+    if report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        return "skip", reason.removeprefix("Skipped: ")
+    if report.passed:
+        return ("pass", "") if report.when == "call" else (None, "")
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if isinstance(exc, StudentError):
+        return "fail", str(exc)
+    if isinstance(exc, AssertionError):
+        text = str(exc).strip() or call.excinfo.exconly()
+        return "fail", text.split("\nassert ")[0].strip()
+    if isinstance(exc, CheckDefinitionError):
+        return "error", str(exc)
+    if isinstance(exc, LookupError) and report.when == "call":
+        return "error", f"the check itself is broken: {exc}"
+    if call.excinfo is not None:
+        return "error", f"the check itself failed ({report.when}): {call.excinfo.exconly()[:500]}"
+    return "error", str(report.longrepr)[:500]
+

@@ -1,0 +1,44 @@
+"""``--format json``: the whole report as one JSON object."""
+
+from __future__ import annotations
+
+import json
+
+from ..results import Report
+
+
+def as_dict(report: Report) -> dict:
+    return {
+        "assignment": report.assignment,
+        "title": report.title,
+        "submission": report.submission,
+        "score": report.score,
+        "max_score": report.max_score,
+        "isolation": report.isolation,
+        "hidden_checks": report.hidden,
+        "errors": list(report.errors),
+        "duration": report.duration,
+        "tasks": [
+            {"id": t.id, "title": t.title, "score": t.score, "max_score": t.points, "passed": t.passed}
+            for t in report.tasks
+        ],
+        "tests": [
+            {
+                "name": c.name,
+                "nodeid": c.nodeid,
+                "task": c.task,
+                "status": c.status,
+                "score": c.score,
+                "max_score": c.max_score,
+                "message": c.message,
+                "visibility": c.visibility,
+                "duration": c.duration,
+                "output": c.output,
+            }
+            for c in report.checks
+        ],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(as_dict(report), indent=2)

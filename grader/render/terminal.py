@@ -1,0 +1,49 @@
+"""The default view: per task its points, then one line per check (why, for a failure)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from rich.console import Console
+from rich.markup import escape
+
+from ..results import Report
+
+ICONS = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "error": "[magenta]![/]", "skip": "[dim]-[/]"}
+
+
+def _pts(x: float) -> str:
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def render(report: Report, console: Console, *, show_output: bool = True) -> None:
+    console.print(f"[bold]{escape(report.title)}[/]  [dim]({escape(report.assignment)}: {escape(report.submission)})[/]")
+    for task in report.tasks:
+        colour = "green" if task.passed else ("yellow" if task.score > 0 else "red")
+        ran = [c for c in task.checks if c.status != "skip"]
+        passed = sum(c.status == "pass" for c in ran)
+        console.print(
+            f"\n[bold {colour}]{_pts(task.score)}/{_pts(task.points)}[/]  [bold]{escape(task.title)}[/]  "
+            f"[dim]{passed}/{len(ran)} checks passed[/]"
+        )
+        if not task.checks:
+            console.print("   [dim]no checks ran for this task[/]")
+        for c in task.checks:
+            if c.status == "skip":
+                continue
+            hidden = " [dim](hidden)[/]" if c.visibility == "hidden" else ""
+            console.print(f"   {ICONS.get(c.status, '?')} {escape(c.name)}{hidden} [dim]{c.duration:.2f}s[/]")
+            if c.status != "pass":
+                console.print(f"       {escape(c.message)}", style="red" if c.status == "fail" else "magenta")
+                if show_output and c.output.strip():
+                    console.print(f"       [dim]your output:[/] {escape(c.output.strip()[-800:])}")
+        skipped = Counter(c.message for c in task.checks if c.status == "skip")
+        for reason, n in skipped.items():
+            console.print(f"   [dim]- {n} skipped: {escape(reason)}[/]")
+    for err in report.errors:
+        console.print(f"\n[magenta]! {escape(err)}[/]")
+    colour = "green" if report.all_passed else "red"
+    console.print(
+        f"\n[bold {colour}]Score: {_pts(report.score)}/{_pts(report.max_score)}[/]   "
+        f"[dim]hidden checks: {escape(report.hidden)} · isolation: {escape(report.isolation)} · {report.duration:.1f}s[/]"
+    )

@@ -1,0 +1,86 @@
+"""The result model: what a grading run found, independent of how it is shown."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .manifest import Assignment
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    nodeid: str
+    name: str
+    task: str | None
+    status: str  # "pass", "fail", "error" or "skip"
+    message: str
+    visibility: str
+    duration: float
+    weight: float = 1.0
+    output: str = ""
+    score: float = 0.0
+    max_score: float = 0.0
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    id: str
+    title: str
+    points: float
+    score: float
+    checks: tuple[CheckResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        counted = [c for c in self.checks if c.status != "skip"]
+        return bool(counted) and all(c.status == "pass" for c in counted)
+
+
+@dataclass(frozen=True)
+class Report:
+    assignment: str
+    title: str
+    submission: str
+    tasks: tuple[TaskResult, ...]
+    score: float
+    max_score: float
+    isolation: str
+    hidden: str  # "run", or why the hidden checks did not run
+    errors: tuple[str, ...] = ()  # problems outside any check (a test file that did not load)
+    duration: float = 0.0
+
+    @property
+    def checks(self) -> tuple[CheckResult, ...]:
+        return tuple(c for t in self.tasks for c in t.checks)
+
+    @property
+    def all_passed(self) -> bool:
+        return not self.errors and all(t.passed for t in self.tasks)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def score_tasks(assignment: Assignment, checks: list[CheckResult]) -> tuple[TaskResult, ...]:
+    """Points, resolved in one place: a task's points are shared among its checks by weight.
+
+    Skipped checks (e.g. CUDA on a machine without a GPU) do not count either way; a
+    task with no check that ran scores 0.
+    """
+    tasks = []
+    for task in assignment.tasks:
+        mine = [c for c in checks if c.task == task.id]
+        total = sum(c.weight for c in mine if c.status != "skip")
+        scored = []
+        for c in mine:
+            share = task.points * c.weight / total if total and c.status != "skip" else 0.0
+            scored.append(_replace(c, max_score=round(share, 6), score=round(share, 6) if c.status == "pass" else 0.0))
+        score = round(sum(c.score for c in scored), 4)
+        tasks.append(TaskResult(task.id, task.title, task.points, score, tuple(scored)))
+    return tuple(tasks)
+
+
+def _replace(check: CheckResult, **changes) -> CheckResult:
+    data = asdict(check)
+    data.update(changes)
+    return CheckResult(**data)

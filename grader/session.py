@@ -1,0 +1,114 @@
+"""One submission being graded: its worker, its modules, and the student's view of errors.
+
+The session owns the (single) live worker for the submission, replaces it after
+any failure, and remembers import failures so a broken file fails every check that
+needs it at once instead of re-running (or re-timing-out) for each.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .manifest import Assignment
+from .sandbox import isolation
+from .sandbox.client import Worker, WorkerSpec, Zygote
+from .sandbox.errors import StudentError, StudentImportError, StudentMissing
+from .submission import Submission
+
+
+@dataclass(frozen=True)
+class CallResult:
+    value: Any
+    output: str
+
+
+class GradingSession:
+    def __init__(self, assignment: Assignment, submission: Submission, zygote: Zygote, *, hide: tuple[str, ...], isolate: bool = True):
+        self.assignment = assignment
+        self.submission = submission
+        self.zygote = zygote
+        limits = assignment.limits
+        self.spec = WorkerSpec(
+            files=submission.files,
+            texts=submission.texts,
+            limits=isolation.Limits(
+                memory_bytes=limits.memory_mb * 1024 * 1024,
+                open_files=limits.open_files,
+                processes=limits.processes,
+            ),
+            hide=hide,
+            isolate=isolate,
+            output_limit=limits.output_bytes,
+        )
+        self.worker: Worker | None = None
+        self.isolation: str | None = None
+        self._loaded: set[str] = set()
+        self._import_failures: dict[str, StudentError] = {}
+        self._lock = threading.Lock()
+
+    def _live_worker(self) -> Worker:
+        if self.worker is not None and not self.worker.alive:
+            self.worker.close()
+            self.worker = None
+        if self.worker is None:
+            self.worker = Worker(self.zygote, self.spec)
+            self._loaded = set()
+            # the weakest level any worker reached is what the report claims
+            order = [isolation.RLIMITS_ONLY, isolation.USER_NAMESPACES, isolation.NAMESPACES]
+            if self.isolation is None or order.index(self.worker.isolation) < order.index(self.isolation):
+                self.isolation = self.worker.isolation
+        return self.worker
+
+    def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> CallResult:
+        """Calls a student function. Raises StudentError (with the output so far attached)."""
+        file = self.assignment.file_of(function)
+        if file is None:
+            raise LookupError(f"no task in {self.assignment.manifest_path.name} lists a function named `{function}`")
+        module_path = self.submission.modules.get(file, file)
+        module_name = Path(file).stem
+        with self._lock:
+            if module_path in self._import_failures:
+                raise self._import_failures[module_path]
+            worker = self._live_worker()
+            try:
+                if module_path not in self._loaded:
+                    try:
+                        worker.load(module_name, module_path, timeout=max(timeout, self.assignment.limits.call_timeout))
+                    except StudentError as e:
+                        self._import_failures[module_path] = self._explain(e, module_path)
+                        raise self._import_failures[module_path] from None
+                    self._loaded.add(module_path)
+                value = worker.call(module_name, module_path, function, args, kwargs, timeout=timeout, seed=seed)
+            except StudentError as e:
+                error = self._explain(e, module_path)
+                error.output = worker.read_output()
+                raise error from None
+            return CallResult(value, worker.read_output())
+
+    def _explain(self, error: StudentError, module_path: str) -> StudentError:
+        """Rewrites a worker error in the student's terms: their file or notebook cell."""
+        sub = self.submission
+        shown = sub.shown(module_path)
+        message = error.message.replace(module_path, shown) if module_path != shown else error.message
+        if isinstance(error, StudentMissing) and sub.kind == "notebook":
+            message = message.replace(f"in {shown}", f"in {shown} (define it in a code cell)")
+        if error.info.get("syntax"):
+            lineno = int(error.info.get("lineno") or 0)
+            detail = error.info.get("detail", "invalid syntax")
+            message = f"{shown} has a syntax error in {sub.locate(module_path, lineno)}: {detail}"
+            text = str(error.info.get("text", "")).strip()
+            if text:
+                message += f" — `{text[:120]}`"
+        elif error.frames:
+            path, line, _name, code = error.frames[-1]
+            where = f"{sub.shown(path)}, {sub.locate(path, int(line or 0))}"
+            message += f" (at {where}" + (f": {str(code).strip()[:120]}" if code else "") + ")"
+        return type(error)(message, frames=error.frames, **error.info)
+
+    def close(self) -> None:
+        if self.worker is not None:
+            self.worker.close()
+            self.worker = None
