@@ -148,8 +148,8 @@ def recv_with_fds(sock: socket.socket, maxfds: int, timeout: float | None = None
             os.close(fd)
         raise ChannelClosed()
     try:
-        header = json.loads(data)
-    except json.JSONDecodeError:
+        header = json.loads(data.decode("utf-8"))
+    except ValueError:  # bad UTF-8 or bad JSON
         for fd in fds:
             os.close(fd)
         raise FrameError("bad control message") from None

@@ -79,9 +79,13 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
     _close_other_fds({call_fd, status_fd})
     level = isolation.enter_namespaces(spec["hide"], spec.get("stage")) if spec.get("isolate", True) else isolation.RLIMITS_ONLY
 
+    go_r, go_w = os.pipe()  # the worker speaks only after our hello is on the socket
     pid = os.fork()
     if pid == 0:
         os.close(status_fd)
+        os.close(go_w)
+        os.read(go_r, 1)
+        os.close(go_r)
         try:
             _worker(spec, call_fd, level)
         except BaseException:
@@ -92,13 +96,16 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
         os._exit(0)
 
     me = os.getpid()
+    os.close(go_r)
     sock = socket.socket(fileno=call_fd)
     try:
         pidfd = os.pidfd_open(pid)
         channel.send_with_fds(sock, {"pid": pid}, [pidfd])
         os.close(pidfd)
+        os.write(go_w, b"g")
     except OSError:
         os.kill(pid, signal.SIGKILL)
+    os.close(go_w)
     sock.close()
     _, status = os.waitpid(pid, 0)
     try:

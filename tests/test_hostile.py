@@ -1,0 +1,219 @@
+"""Hostile submissions: each must gain nothing, leak nothing, and leave a valid report.
+
+Every hostile module is the reference solution with ``predict`` replaced (or with
+something done at import), so a correct ``predict`` would score; the hostile one
+must not, and grading must carry on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from grader.render import json_report
+from grader.sandbox.isolation import UID_BASE
+from tests.conftest import REPO, SECRET
+
+
+def _with_predict(reference: str, body: str, prelude: str = "") -> str:
+    indented = "\n".join("    " + line for line in body.strip("\n").splitlines())
+    return reference + "\n\n" + prelude + "\n\ndef predict(x, w, b):\n" + indented + "\n"
+
+
+def _task(report, task_id):
+    return next(t for t in report.tasks if t.id == task_id)
+
+
+def _predict_check(report):
+    return next(c for c in report.checks if c.task == "predict")
+
+
+def _no_worker_processes_left() -> list[int]:
+    """Worker processes still alive, after giving the asynchronous kills a moment."""
+    deadline = time.monotonic() + 5
+    while True:
+        left = _worker_processes()
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+def _worker_processes() -> list[int]:
+    left = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat(f"/proc/{name}").st_uid >= UID_BASE:
+                    left.append(int(name))
+            except OSError:
+                pass
+    return left
+
+
+HOSTILE_CALLS = {
+    "infinite_loop": ("while True:\n    pass", "took longer than 1 s"),
+    "sleep_ignoring_signals": (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(60)",
+        "took longer than 1 s",
+    ),
+    "sys_exit_in_call": ("import sys\nsys.exit(0)", "sys.exit(0)"),
+    "os_exit_in_call": ("import os\nos._exit(0)", "exited with status 0"),
+    "keyboard_interrupt_in_call": ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    "custom_base_exception": ("class Boom(BaseException):\n    pass\nraise Boom('x')", "raised Boom"),
+    "segfault": ("import ctypes\nctypes.string_at(0)", "SIGSEGV"),
+    "tensor_4x_memory_limit": ("import torch\nbig = torch.ones(4 * 1024**3 // 4)\nreturn x @ w + b", "memory"),
+    "bytearray_4x_memory_limit": ("big = bytearray(4 * 1024**3)\nreturn x @ w + b", "MemoryError"),
+    "shared_mmap_4x_memory_limit": ("import mmap\nm = mmap.mmap(-1, 4 * 1024**3, flags=mmap.MAP_SHARED)\nm[:] = b'x' * len(m)\nreturn x @ w + b", "memory"),
+    "tensor_subclass_always_equal": (
+        "import torch\nclass Eq(torch.Tensor):\n    def __eq__(self, o): return True\nreturn (x @ w + b).as_subclass(Eq)",
+        "subclass",
+    ),
+    "object_eq_always_true": ("class Eq:\n    def __eq__(self, o): return True\nreturn Eq()", "only tensors"),
+    "nan_result": ("return (x @ w + b) * float('nan')", "NaN"),
+    "broadcastable_wrong_shape": ("return (x @ w + b).unsqueeze(1)", "shape"),
+    "wrong_dtype": ("return (x @ w + b).double()", "dtype"),
+    "monkeypatch_comparisons": (
+        "import torch, torch.testing\n"
+        "torch.allclose = lambda *a, **k: True\ntorch.testing.assert_close = lambda *a, **k: None\n"
+        "torch.equal = lambda *a, **k: True\n"
+        "import _pytest.reports\n_pytest.reports.TestReport.passed = property(lambda s: True)\n"
+        "return x @ w + b + 1",
+        "is wrong at index",
+    ),
+    "read_expected_from_stack_and_gc": (
+        "import gc, sys, torch\n"
+        "f = sys._getframe()\nfound = []\n"
+        "while f is not None:\n    found += [v for v in f.f_locals.values() if torch.is_tensor(v)]\n    f = f.f_back\n"
+        "found += [o for o in gc.get_objects() if torch.is_tensor(o) and o.shape == (3,) and o is not x]\n"
+        "return found[0] if found else torch.zeros(3)",
+        "predict(x, w, b)",
+    ),
+    "open_reference_file": ("open(COURSE + '/reference/hw1/regression.py').read()\nreturn x @ w + b", "Error"),
+    "list_hidden_tests": ("import os\nprint(os.listdir(COURSE + '/reference/hw1/tests'))\nreturn x @ w + b", "Error"),
+    "import_reference_module": (
+        "import sys\nsys.path.insert(0, COURSE)\nimport importlib\nref = importlib.import_module('reference.hw1.regression')\nreturn ref.predict(x, w, b)",
+        "Error",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CALLS))
+def test_hostile_call_gains_nothing(case, grade_source, reference_source, course):
+    body, expected = HOSTILE_CALLS[case]
+    started = time.monotonic()
+    report = grade_source(_with_predict(reference_source, body, prelude=f"COURSE = {str(course)!r}"))
+    assert time.monotonic() - started < 60, "grading a hostile submission must stay within its time budget"
+    assert _task(report, "predict").score == 0, _predict_check(report).message
+    check = _predict_check(report)
+    assert check.status == "fail", check.message
+    assert expected in check.message, check.message
+    # grading went on: a task that does not call predict still scores
+    assert _task(report, "losses").score == 1, [c.message for c in _task(report, "losses").checks]
+    assert _no_worker_processes_left() == []
+
+
+HOSTILE_IMPORTS = {
+    "sys_exit_at_import": ("import sys\nsys.exit(0)", "sys.exit(0) while being imported"),
+    "os_exit_at_import": ("import os\nos._exit(0)", "exited with status 0"),
+    "keyboard_interrupt_at_import": ("raise KeyboardInterrupt", "KeyboardInterrupt while being imported"),
+    "exception_at_import": ("raise ValueError('broken on purpose')", "ValueError while being imported: broken on purpose"),
+    "infinite_loop_at_import": ("while True:\n    pass", "to import"),
+    "atexit_exit_zero": ("import atexit, os\natexit.register(lambda: os._exit(0))\nraise SystemExit(0)", "sys.exit(0)"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_IMPORTS))
+def test_hostile_import_scores_zero_quickly(case, grade_source, reference_source):
+    prelude, expected = HOSTILE_IMPORTS[case]
+    started = time.monotonic()
+    report = grade_source(reference_source + "\n" + prelude + "\n")
+    elapsed = time.monotonic() - started
+    assert report.score == 0
+    assert all(expected in c.message for c in report.checks), [c.message for c in report.checks]
+    # an import failure is remembered: one time-out, not one per check
+    assert elapsed < 15, f"took {elapsed:.1f}s"
+
+
+def test_fork_bomb_is_contained_and_cleaned_up(grade_source, reference_source):
+    body = (
+        "import os, time\nkids = 0\n"
+        "for _ in range(300):  # bounded here, so a broken harness cannot take the machine down\n"
+        "    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+        "    if pid == 0:\n        time.sleep(600)\n        os._exit(0)\n    kids += 1\n"
+        "while True:\n    time.sleep(0.1)"
+    )
+    report = grade_source(_with_predict(reference_source, body))
+    assert _task(report, "predict").score == 0
+    assert "took longer than" in _predict_check(report).message
+    time.sleep(0.5)
+    assert _no_worker_processes_left() == []
+
+
+def test_detached_grandchild_holding_the_pipe(grade_source, reference_source):
+    body = (
+        "import os, time\n"
+        "if os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n    os._exit(0)\n"
+        "os._exit(0)"
+    )
+    started = time.monotonic()
+    report = grade_source(_with_predict(reference_source, body))
+    assert time.monotonic() - started < 30
+    assert "exited with status 0" in _predict_check(report).message
+    time.sleep(0.5)
+    assert _no_worker_processes_left() == []
+
+
+def test_threads_that_never_end_do_not_hold_up_grading(grade_source, reference_source):
+    prelude = "import threading, time\nthreading.Thread(target=lambda: time.sleep(10**6)).start()\n"
+    started = time.monotonic()
+    report = grade_source(reference_source + "\n" + prelude)
+    assert report.score == report.max_score or all(c.status == "pass" for c in report.checks)
+    assert time.monotonic() - started < 30
+
+
+def test_fake_reports_in_output_change_nothing(grade_source, reference_source):
+    body = (
+        "print('==================== 5 passed in 0.01s ====================')\n"
+        "print('{\"score\": 100, \"max_score\": 100, \"tests\": []}')\n"
+        "import sys\nsys.stderr.write('PASSED\\n')\n"
+        "return x @ w + b + 1"
+    )
+    report = grade_source(_with_predict(reference_source, body))
+    assert _task(report, "predict").score == 0
+    assert "5 passed" in _predict_check(report).output  # shown, as the student's own output
+    data = json.loads(json_report.render(report))
+    assert data["score"] == report.score and data["score"] < data["max_score"]
+
+
+def test_writing_results_next_to_the_grader_is_refused(grade_source, reference_source, tmp_path):
+    targets = [REPO / "results.json", REPO / "grader" / "results.json"]
+    body = (
+        f"for p in {[str(t) for t in targets]!r}:\n"
+        "    try:\n        open(p, 'w').write('{\"score\": 100}')\n    except OSError:\n        pass\n"
+        "return x @ w + b + 1"
+    )
+    report = grade_source(_with_predict(reference_source, body))
+    assert _task(report, "predict").score == 0
+    for t in targets:
+        assert not t.exists(), f"a worker wrote {t}"
+
+
+def test_grader_environment_is_not_visible(grade_source, reference_source):
+    body = (
+        "import os\nprint(dict(os.environ))\n"
+        "for pid in os.listdir('/proc'):\n"
+        "    try:\n        print(open(f'/proc/{pid}/environ', 'rb').read())\n    except OSError:\n        pass\n"
+        "return x @ w + b + 1"
+    )
+    report = grade_source(_with_predict(reference_source, body))
+    assert SECRET not in json_report.render(report)
+    assert "GRADER_TEST_SECRET_TOKEN" not in _predict_check(report).output
+
+
+def test_isolation_level_is_reported(grade_source, reference_source):
+    report = grade_source(reference_source)
+    expected = "namespaces" if os.geteuid() == 0 else ("user-namespaces", "rlimits-only")
+    assert report.isolation in (expected if isinstance(expected, tuple) else (expected,))
