@@ -74,8 +74,10 @@ def score_tasks(assignment: Assignment, checks: list[CheckResult]) -> tuple[Task
         scored = []
         for c in mine:
             share = task.points * c.weight / total if total and c.status != "skip" else 0.0
-            scored.append(_replace(c, max_score=round(share, 6), score=round(share, 6) if c.status == "pass" else 0.0))
-        score = round(sum(c.score for c in scored), 4)
+            # exact shares: rounding is for display only, or totals stop adding up
+            scored.append(_replace(c, max_score=share, score=share if c.status == "pass" else 0.0))
+        passed = sum(c.weight for c in mine if c.status == "pass")
+        score = task.points * passed / total if total else 0.0  # not a sum of shares: 9 x 1/9 != 1
         tasks.append(TaskResult(task.id, task.title, task.points, score, tuple(scored)))
     return tuple(tasks)
 

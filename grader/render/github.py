@@ -40,12 +40,17 @@ def _entries(task: TaskResult) -> list[dict]:
                 "name": c.name if copies == 1 else f"{c.name} ({k + 1}/{copies})",
                 "status": "pass" if c.status == "pass" else ("error" if c.status == "error" else "fail"),
                 "message": c.message,
-                "score": round(c.score / copies, 6),
+                "score": c.score / copies,
                 "line_no": 0,
                 "test_code": c.nodeid,
                 "filename": c.nodeid.split("::")[0],
                 "duration": int(c.duration * 1000),
             })
+    # rounded shares may not add up; the last passing entry takes the remainder so the
+    # points Classroom records are exactly the task's score
+    passing = [e for e in entries if e["status"] == "pass"]
+    if passing:
+        passing[-1]["score"] = task.score - sum(e["score"] for e in passing[:-1])
     return entries
 
 

@@ -1,0 +1,125 @@
+"""The CLI end to end: exact error texts, exit codes, every output format."""
+
+from __future__ import annotations
+
+import base64
+import json
+import xml.etree.ElementTree as ET
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from grader.cli import main
+from tests.conftest import REPO
+
+
+def run(*args):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_every_command_has_help():
+    for name, command in main.commands.items():
+        assert command.help, f"`grade {name}` has no help text"
+        assert run(name, "--help").exit_code == 0
+
+
+def test_list_shows_hw1():
+    result = run("list", "--root", str(REPO))
+    assert result.exit_code == 0
+    assert "hw1" in result.output and "linear regression" in result.output
+
+
+def test_unknown_assignment_is_one_line_exit_2():
+    result = run("hw9", "--root", str(REPO))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: no assignment named 'hw9' in {REPO / 'assignments'}; available: hw1".replace(
+        str(REPO / "assignments"), _rel(REPO / "assignments")
+    )
+
+
+def _rel(p):
+    import os
+
+    return os.path.relpath(p)
+
+
+def test_missing_submission_is_one_line_exit_2(tmp_path):
+    result = run("hw1", "--root", str(REPO), "--submission", str(tmp_path / "nope.py"))
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: submission {tmp_path / 'nope.py'} does not exist"
+
+
+def test_bad_manifest_key_is_one_line_exit_2(course, tmp_path):
+    import shutil
+
+    root = tmp_path / "c"
+    shutil.copytree(course, root)
+    manifest = root / "assignments" / "hw1" / "assignment.toml"
+    manifest.write_text(manifest.read_text().replace("points = 2", 'points = "two"', 1))
+    result = run("hw1", "--root", str(root))
+    assert result.exit_code == 2
+    assert result.output.strip().endswith('tasks[2].points must be a number, got "two"')
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_reference_json_full_marks(course):
+    result = run("hw1", "--root", str(course), "--reference", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["score"] == data["max_score"] == 6
+    assert data["isolation"] in ("namespaces", "user-namespaces", "rlimits-only")
+    assert data["hidden_checks"] == "run"
+    assert any(t["visibility"] == "hidden" for t in data["tests"])
+    for t in data["tests"]:
+        assert set(t) >= {"name", "task", "status", "score", "max_score", "message", "visibility", "duration"}
+
+
+def test_stubs_score_zero_with_one_clear_line_per_check(course):
+    result = run("hw1", "--root", str(course), "--public-only")
+    assert result.exit_code == 1
+    assert "Score: 0/6" in result.output
+    assert "`predict` is not implemented yet" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_github_payload_matches_the_reporter(course):
+    """Replays the reporter's arithmetic: its console (passed/total*max) and its points agree."""
+    result = run("hw1", "--root", str(course), "--reference", "--format", "github")
+    assert result.exit_code == 0
+    outputs = dict(line.split("=", 1) for line in result.output.strip().splitlines())
+    runners = outputs.pop("runners").split(",")
+    assert set(runners) == set(outputs)
+    total = max_total = 0
+    for runner in runners:
+        payload = json.loads(base64.b64decode(outputs[runner]))
+        assert payload["status"] in ("pass", "fail", "error") and payload["tests"]
+        console = sum(t["status"] == "pass" for t in payload["tests"]) / len(payload["tests"]) * payload["max_score"]
+        points = sum(t["score"] for t in payload["tests"])
+        assert console == pytest.approx(points)
+        total += points
+        max_total += payload["max_score"]
+    assert total == pytest.approx(6) and max_total == 6
+
+
+def test_github_payload_partial_credit_agrees(tmp_path, course):
+    wrong = (REPO / "reference" / "hw1" / "regression.py").read_text().replace("return (pred - y).abs().mean()", "return (pred - y).abs().sum()")
+    sub = tmp_path / "regression.py"
+    sub.write_text(wrong)
+    result = run("hw1", "--root", str(course), "--submission", str(sub), "--format", "github")
+    assert result.exit_code == 1
+    outputs = dict(line.split("=", 1) for line in result.output.strip().splitlines())
+    losses = json.loads(base64.b64decode(outputs["losses"]))
+    console = sum(t["status"] == "pass" for t in losses["tests"]) / len(losses["tests"]) * losses["max_score"]
+    points = sum(t["score"] for t in losses["tests"])
+    assert 0 < points < 1
+    assert points == pytest.approx(console)
+
+
+def test_junit_is_valid_xml(course, tmp_path):
+    out = tmp_path / "r.xml"
+    result = run("hw1", "--root", str(course), "--public-only", "--format", "junit", "--output", str(out))
+    assert result.exit_code == 1
+    root = ET.parse(out).getroot()
+    assert root.tag == "testsuites"
+    assert sum(int(s.get("failures")) for s in root) == 5
