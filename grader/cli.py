@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -32,7 +33,17 @@ def _guard(fn, *args, **kwargs) -> None:
     except KeyboardInterrupt:
         click.echo("grade: interrupted", err=True)
         sys.exit(130)
+    # Everything is written and flushed; skip the interpreter's teardown of torch,
+    # which costs a third of a second on every run and does nothing for the user.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if _fast_exit:
+        os._exit(code)
     sys.exit(code)
+
+
+# Off under test runners (CliRunner needs a normal return to collect the output).
+_fast_exit = "pytest" not in sys.modules
 
 
 root_option = click.option(

@@ -53,8 +53,11 @@ def run(
         zygote.close()
 
     if fmt == "terminal":
-        console = Console(file=open(output, "w", encoding="utf-8") if output else sys.stdout, width=None if not output else 120)
-        terminal.render(report, console)
+        if output:
+            with open(output, "w", encoding="utf-8") as f:
+                terminal.render(report, Console(file=f, width=120))
+        else:
+            terminal.render(report, Console())
     else:
         text = {"json": json_report.render, "github": github.render, "junit": junit.render}[fmt](report)
         if output:
