@@ -212,14 +212,9 @@ def _meta(item: pytest.Item, settings: Settings) -> CheckMeta:
         problem = f"{item.nodeid} has no @pytest.mark.task(...) marker naming the task it scores for"
     elif assignment.task(task) is None:
         problem = f"{item.nodeid} names task {task!r}, which {assignment.manifest_path.name} does not list"
-    weight_mark = item.get_closest_marker("points")
-    weight = 1.0
-    if weight_mark is not None:
-        value = weight_mark.args[0] if weight_mark.args else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            problem = f"{item.nodeid}: @pytest.mark.points needs a positive number, got {value!r}"
-        else:
-            weight = float(value)
+    weight, bad = _positive(item, "points", "a positive number")
+    weight = weight or 1.0
+    problem = bad or problem
     hidden_root = settings.hidden_dir
     path = Path(item.path).resolve()
     in_hidden = hidden_root is not None and hidden_root in path.parents
@@ -231,15 +226,20 @@ def _meta(item: pytest.Item, settings: Settings) -> CheckMeta:
             problem = f"{item.nodeid}: @pytest.mark.visibility takes 'public' or 'hidden', got {value!r}"
         else:
             visibility = value
-    limit_mark = item.get_closest_marker("time_limit")
-    time_limit = None
-    if limit_mark is not None:
-        value = limit_mark.args[0] if limit_mark.args else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            problem = f"{item.nodeid}: @pytest.mark.time_limit needs a positive number of seconds, got {value!r}"
-        else:
-            time_limit = float(value)
+    time_limit, bad = _positive(item, "time_limit", "a positive number of seconds")
+    problem = bad or problem
     return CheckMeta(task=task, weight=weight, visibility=visibility, time_limit=time_limit, problem=problem)
+
+
+def _positive(item: pytest.Item, marker: str, wanted: str) -> tuple[float | None, str | None]:
+    """A marker's single positive-number argument: (value, None) or (None, problem)."""
+    mark = item.get_closest_marker(marker)
+    if mark is None:
+        return None, None
+    value = mark.args[0] if mark.args else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        return None, f"{item.nodeid}: @pytest.mark.{marker} needs {wanted}, got {value!r}"
+    return float(value), None
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
