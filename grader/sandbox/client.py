@@ -18,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -120,12 +120,6 @@ class WorkerSpec:
     isolate: bool = True
     output_limit: int = 8000
     texts: tuple[tuple[str, str], ...] = ()  # (path inside cwd, file text) e.g. a notebook turned module
-
-
-@dataclass
-class CallOutcome:
-    value: Any
-    output: str = ""
 
 
 class Worker:
@@ -306,11 +300,8 @@ class Worker:
 
     def close(self) -> None:
         self.kill()
-        for closer in (lambda: self.sock and self.sock.close(),):
-            try:
-                closer()
-            except OSError:
-                pass
+        if self.sock is not None:
+            self.sock.close()
         for fd in (self.pidfd, self.status_r):
             if fd is not None:
                 try:
