@@ -66,8 +66,10 @@ def main() -> None:
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the reference solution and hidden tests/ (default: reference/<assignment>).")
 @click.option("--public-only", is_flag=True, help="Run only the public checks, even where hidden ones are present.")
 @click.option("--no-isolation", is_flag=True, help="Run workers without namespaces (rlimits only); for debugging the grader.")
+@click.option("--skip-program", is_flag=True, help="Do not re-run the competition's training program (its checks are skipped).")
+@click.option("--reveal-private", is_flag=True, help="Score and show the private leaderboard (instructors, after the deadline).")
 @root_option
-def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, root) -> None:
+def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, skip_program, reveal_private, root) -> None:
     """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
     from .commands import grade
 
@@ -82,6 +84,8 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
         public_only=public_only,
         root=root,
         isolate=not no_isolation,
+        run_program=not skip_program,
+        reveal_private=reveal_private,
     )
 
 

@@ -14,6 +14,7 @@ from . import manifest as manifest_mod
 from . import submission as submission_mod
 from .errors import GraderError
 from .results import CheckResult, Report, score_tasks
+from .sandbox import isolation
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
 NO_STUDENT_CODE = "none (no student code ran)"
@@ -67,6 +68,8 @@ def grade(
     hidden_dir: Path | None = None,
     include_hidden: bool = True,
     isolate: bool = True,
+    reveal_private: bool = False,
+    run_program: bool = True,
     zygote=None,
 ) -> Report:
     started = time.perf_counter()
@@ -76,19 +79,18 @@ def grade(
 
         zygote = Zygote()  # first: its torch import runs while we load ours
     try:
-        return _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started)
+        from .competition.evaluate import Options
+
+        options = Options(hidden_dir, include_hidden, reveal_private, run_program, isolate)
+        return _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started, options)
     finally:
         if own_zygote:
             zygote.close()
 
 
-def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started) -> Report:
-    import pytest
-
-    from . import plugin
-
+def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started, options) -> Report:
     submission_path = Path(submission) if submission else assignment.directory
-    submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
+    loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
     if include_hidden:
         hidden_dir, hidden = hidden_status(assignment, hidden_dir)
     else:
@@ -96,8 +98,56 @@ def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, 
     paths = [str(assignment.public_tests)] if assignment.public_tests.is_dir() else []
     if hidden_dir is not None:
         paths.append(str(hidden_dir / "tests"))
-    if not paths:
+    if not paths and assignment.competition is None:
         raise GraderError(f"{assignment.name} has no checks: {assignment.public_tests} does not exist")
+
+    run = _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote) if paths else RunPlugin(zygote)
+    checks = []
+    for nodeid, rec in run.records.items():
+        checks.append(
+            CheckResult(
+                nodeid=nodeid,
+                name=nodeid.split("::", 1)[-1],
+                task=rec["task"],
+                status=rec["status"],
+                message=rec["message"],
+                visibility=rec["visibility"],
+                duration=round(run.durations.get(nodeid, 0.0), 4),
+                weight=rec["weight"],
+                output=rec["output"],
+            )
+        )
+    levels = [run.session.isolation] if run.session is not None and run.session.isolation else []
+    summary = None
+    if assignment.competition is not None:
+        from .competition.evaluate import evaluate
+        from .session import hidden_paths
+
+        found, summary, level = evaluate(
+            assignment, submission_path, loaded, zygote, hide=hidden_paths(assignment, hidden_dir), options=options
+        )
+        checks += found
+        levels += [level] if level else []
+    tasks = score_tasks(assignment, checks)
+    return Report(
+        assignment=assignment.name,
+        title=assignment.title,
+        submission=str(submission_path),
+        tasks=tasks,
+        score=sum(t.score for t in tasks),
+        max_score=assignment.max_score,
+        isolation=isolation.weakest(levels) if levels else NO_STUDENT_CODE,
+        hidden=hidden,
+        errors=tuple(run.errors),
+        duration=round(time.perf_counter() - started, 3),
+        competition=summary,
+    )
+
+
+def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote) -> RunPlugin:
+    import pytest
+
+    from . import plugin
 
     run = RunPlugin(zygote)
     args = [
@@ -123,33 +173,4 @@ def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, 
         raise KeyboardInterrupt
     if code == pytest.ExitCode.USAGE_ERROR:
         raise GraderError("the checks could not be started (see the message above)")
-
-    checks = []
-    for nodeid, rec in run.records.items():
-        checks.append(
-            CheckResult(
-                nodeid=nodeid,
-                name=nodeid.split("::", 1)[-1],
-                task=rec["task"],
-                status=rec["status"],
-                message=rec["message"],
-                visibility=rec["visibility"],
-                duration=round(run.durations.get(nodeid, 0.0), 4),
-                weight=rec["weight"],
-                output=rec["output"],
-            )
-        )
-    tasks = score_tasks(assignment, checks)
-    session = run.session
-    return Report(
-        assignment=assignment.name,
-        title=assignment.title,
-        submission=str(submission_path),
-        tasks=tasks,
-        score=sum(t.score for t in tasks),
-        max_score=assignment.max_score,
-        isolation=(session.isolation if session is not None and session.isolation else NO_STUDENT_CODE),
-        hidden=hidden,
-        errors=tuple(run.errors),
-        duration=round(time.perf_counter() - started, 3),
-    )
+    return run

@@ -39,6 +39,49 @@ class Task:
     points: float
     file: str
     functions: tuple[str, ...]
+    kind: str = "checks"  # "checks": scored by pytest checks; "competition": by the prediction run
+
+
+@dataclass(frozen=True)
+class Baseline:
+    name: str
+    public: float  # score to beat on the public split
+    private: float
+
+
+@dataclass(frozen=True)
+class Competition:
+    """A Kaggle-style task: a program writes predictions for a test set scored on hidden labels."""
+
+    title: str
+    program: str  # run as __main__ (a notebook submission runs top to bottom instead)
+    train: Path  # data the program may read, copied into its folder at the same relative path
+    test: Path
+    labels: Path  # under reference/<name>/: never given to students
+    id_column: str
+    target: str
+    prediction: str  # file the program writes, e.g. pred.csv
+    metric: str  # "mse", "rmse" or "mae"; lower is better
+    public_fraction: float
+    split_seed: int
+    time_budget: float  # seconds of wall time for the whole run
+    counts: str  # "rerun": the re-run's predictions count; "submitted": the submitted file does
+    max_difference: float  # RMS difference between submitted and re-run predictions before flagging
+    code_points: float
+    baseline_points: float  # per baseline beaten, per split
+    reveal_private: bool
+    baselines: tuple[Baseline, ...]
+    seed: int = 0
+
+    @property
+    def data_files(self) -> tuple[Path, ...]:
+        return (self.train, self.test)
+
+
+# Task ids of a competition's three tasks.
+TRAINING_TASK = "training"
+PUBLIC_TASK = "public_leaderboard"
+PRIVATE_TASK = "private_leaderboard"
 
 
 @dataclass(frozen=True)
@@ -51,6 +94,7 @@ class Assignment:
     reference_dir: Path  # reference/<name>: solution files and hidden tests
     tasks: tuple[Task, ...]
     limits: Limits
+    competition: Competition | None = None
 
     @property
     def hidden_tests(self) -> Path:
@@ -62,7 +106,7 @@ class Assignment:
 
     @property
     def files(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(t.file for t in self.tasks))
+        return tuple(dict.fromkeys(t.file for t in self.tasks if t.kind == "checks"))
 
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
@@ -74,7 +118,14 @@ class Assignment:
         return None
 
 
-_TOP_KEYS = {"title", "public_tests", "limits", "tasks"}
+_TOP_KEYS = {"title", "public_tests", "limits", "tasks", "competition"}
+_COMPETITION_KEYS = {
+    "title", "program", "train", "test", "labels", "id_column", "target", "prediction", "metric", "public_fraction",
+    "split_seed", "time_budget", "counts", "max_difference", "code_points", "baseline_points", "reveal_private",
+    "baselines", "seed",
+}  # fmt: skip
+METRICS = ("mse", "rmse", "mae")
+COUNTS = ("rerun", "submitted")
 _TASK_KEYS = {"id", "title", "points", "file", "functions"}
 _LIMIT_KEYS = {
     "call_timeout": (float, 0.01, 3600),
@@ -94,6 +145,7 @@ class _Reader:
         return ManifestError(f"{self.shown}: {key} {problem}")
 
     def get(self, table: dict, key: str, where: str, kind: type, *, default: Any = ..., positive: bool = False) -> Any:
+        """``table[key]`` checked to be of ``kind`` (int accepted for float; bool never a number)."""
         full = f"{where}{key}"
         if key not in table:
             if default is ...:
@@ -116,7 +168,7 @@ class _Reader:
 
 
 def _kind_name(kind: type) -> str:
-    return {str: "a string", int: "a whole number", float: "a number", list: "a list", dict: "a table"}[kind]
+    return {str: "a string", int: "a whole number", float: "a number", list: "a list", dict: "a table", bool: "true or false"}[kind]
 
 
 def _show(value: Any) -> str:
@@ -167,8 +219,8 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
             limits_kw[key] = value
     limits = Limits(**limits_kw)
 
-    raw_tasks = r.get(data, "tasks", "", list)
-    if not raw_tasks:
+    raw_tasks = r.get(data, "tasks", "", list, default=[] if "competition" in data else ...)
+    if not raw_tasks and "competition" not in data:
         raise r.fail("tasks", "is empty (add at least one [[tasks]] table)")
     tasks = []
     seen_ids: set[str] = set()
@@ -201,6 +253,22 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
             Task(id=tid, title=r.get(t, "title", where, str, default=tid), points=points, file=file, functions=tuple(functions))
         )
 
+    competition = None
+    if "competition" in data:
+        competition = _competition(r, r.get(data, "competition", "", dict), directory, root / "reference" / name)
+        for tid in (TRAINING_TASK, PUBLIC_TASK, PRIVATE_TASK):
+            if tid in seen_ids:
+                raise r.fail("tasks", f"uses the id {_show(tid)}, which the [competition] section gives its own task")
+        n = len(competition.baselines)
+        tasks += [
+            Task(TRAINING_TASK, f"{competition.program} runs and writes {competition.prediction}", competition.code_points,
+                 competition.program, (), kind="competition"),
+            Task(PUBLIC_TASK, f"Public leaderboard: {n} baselines", competition.baseline_points * n,
+                 competition.program, (), kind="competition"),
+            Task(PRIVATE_TASK, f"Private leaderboard: {n} baselines", competition.baseline_points * n,
+                 competition.program, (), kind="competition"),
+        ]  # fmt: skip
+
     return Assignment(
         name=name,
         title=title,
@@ -210,6 +278,84 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
         reference_dir=root / "reference" / name,
         tasks=tuple(tasks),
         limits=limits,
+        competition=competition,
+    )
+
+
+def _plain_name(r: _Reader, table: dict, key: str, where: str) -> str:
+    value = r.get(table, key, where, str, default="pred.csv")
+    if not NAME_RE.match(value):
+        raise r.fail(f"{where}{key}", f"must be a plain file name like pred.csv, got {_show(value)}")
+    return value
+
+
+def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) -> Competition:
+    w = "competition."
+    r.unknown(table, _COMPETITION_KEYS, w)
+    program = r.get(table, "program", w, str)
+    if not FILE_RE.match(program):
+        raise r.fail(f"{w}program", f"must be a Python file name like covid.py, got {_show(program)}")
+
+    def relative(key: str, base: Path, default: Any = ...) -> Path:
+        value = r.get(table, key, w, str, default=default)
+        path = Path(value)
+        if path.is_absolute() or ".." in path.parts or not value.strip():
+            raise r.fail(f"{w}{key}", f"must be a path inside {_display(base)}, got {_show(value)}")
+        return base / path
+
+    def choice(key: str, options: tuple[str, ...], default: str) -> str:
+        value = r.get(table, key, w, str, default=default)
+        if value not in options:
+            raise r.fail(f"{w}{key}", f"must be one of {', '.join(map(_show, options))}, got {_show(value)}")
+        return value
+
+    fraction = r.get(table, "public_fraction", w, float, default=0.5)
+    if not 0 < fraction < 1:
+        raise r.fail(f"{w}public_fraction", f"must be between 0 and 1 (both excluded), got {_show(fraction)}")
+    budget = r.get(table, "time_budget", w, float, default=120.0, positive=True)
+    numbers = {}
+    for key, default in (("max_difference", 0.1), ("code_points", 0.0), ("baseline_points", 1.0)):
+        numbers[key] = r.get(table, key, w, float, default=default)
+        if numbers[key] < 0:
+            raise r.fail(f"{w}{key}", f"must not be negative, got {_show(numbers[key])}")
+
+    raw = r.get(table, "baselines", w, list)
+    if not raw:
+        raise r.fail(f"{w}baselines", "is empty (add [[competition.baselines]] tables: name, public, private)")
+    baselines = []
+    for i, b in enumerate(raw):
+        where = f"{w}baselines[{i}]."
+        if not isinstance(b, dict):
+            raise r.fail(f"{w}baselines[{i}]", f"must be a table, got {_show(b)}")
+        r.unknown(b, {"name", "public", "private"}, where)
+        baselines.append(Baseline(r.get(b, "name", where, str), r.get(b, "public", where, float), r.get(b, "private", where, float)))
+    for split in ("public", "private"):
+        values = [getattr(b, split) for b in baselines]
+        if any(a <= b for a, b in zip(values, values[1:])):
+            raise r.fail(f"{w}baselines", f"must go from easiest to hardest: each {split} score lower than the one before, got {values}")
+    if len({b.name for b in baselines}) != len(baselines):
+        raise r.fail(f"{w}baselines", "repeat a name")
+
+    return Competition(
+        title=r.get(table, "title", w, str, default="Prediction competition"),
+        program=program,
+        train=relative("train", directory),
+        test=relative("test", directory),
+        labels=relative("labels", reference_dir),
+        id_column=r.get(table, "id_column", w, str, default="id"),
+        target=r.get(table, "target", w, str),
+        prediction=_plain_name(r, table, "prediction", w),
+        metric=choice("metric", METRICS, "mse"),
+        public_fraction=fraction,
+        split_seed=r.get(table, "split_seed", w, int),
+        time_budget=budget,
+        counts=choice("counts", COUNTS, "rerun"),
+        max_difference=numbers["max_difference"],
+        code_points=numbers["code_points"],
+        baseline_points=numbers["baseline_points"],
+        reveal_private=r.get(table, "reveal_private", w, bool, default=False),
+        baselines=tuple(baselines),
+        seed=r.get(table, "seed", w, int, default=0),
     )
 
 

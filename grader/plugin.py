@@ -43,10 +43,9 @@ class Settings:
 
     @property
     def hide(self) -> tuple[str, ...]:
-        paths = {str(self.assignment.reference_dir), str(self.assignment.reference_dir.parent)}
-        if self.hidden_dir is not None:
-            paths.add(str(self.hidden_dir))
-        return tuple(sorted(paths))
+        from .session import hidden_paths
+
+        return hidden_paths(self.assignment, self.hidden_dir)
 
 
 @dataclass

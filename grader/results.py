@@ -37,6 +37,22 @@ class TaskResult:
 
 
 @dataclass(frozen=True)
+class CompetitionSummary:
+    """A Kaggle-style task's outcome. Private numbers are None unless revealed."""
+
+    metric: str
+    source: str  # whose predictions were scored: "rerun", "submitted" or "none"
+    public: float | None = None
+    private: float | None = None
+    public_tier: str | None = None  # hardest baseline beaten, or "none"
+    private_tier: str | None = None
+    private_sealed: bool = True
+    run_seconds: float | None = None
+    problem: str = ""  # why nothing was scored
+    flag: str = ""  # submitted and re-run predictions disagree
+
+
+@dataclass(frozen=True)
 class Report:
     assignment: str
     title: str
@@ -48,6 +64,7 @@ class Report:
     hidden: str  # "run", or why the hidden checks did not run
     errors: tuple[str, ...] = ()  # problems outside any check (a test file that did not load)
     duration: float = 0.0
+    competition: CompetitionSummary | None = None
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
@@ -55,7 +72,9 @@ class Report:
 
     @property
     def all_passed(self) -> bool:
-        return not self.errors and all(t.passed for t in self.tasks)
+        """Nothing failed: skipped checks (no GPU, a sealed private leaderboard) fail nothing,
+        but a task with no check at all does."""
+        return not self.errors and all(t.passed or (t.checks and all(c.status == "skip" for c in t.checks)) for t in self.tasks)
 
     def to_dict(self) -> dict:
         return asdict(self)

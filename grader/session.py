@@ -30,18 +30,13 @@ class GradingSession:
         self.assignment = assignment
         self.submission = submission
         self.zygote = zygote
-        limits = assignment.limits
         self.spec = WorkerSpec(
             files=submission.files,
             texts=submission.texts,
-            limits=isolation.Limits(
-                memory_bytes=limits.memory_mb * 1024 * 1024,
-                open_files=limits.open_files,
-                processes=limits.processes,
-            ),
+            limits=worker_limits(assignment),
             hide=hide,
             isolate=isolate,
-            output_limit=limits.output_bytes,
+            output_limit=assignment.limits.output_bytes,
         )
         self.worker: Worker | None = None
         self.isolation: str | None = None
@@ -56,10 +51,7 @@ class GradingSession:
         if self.worker is None:
             self.worker = Worker(self.zygote, self.spec)
             self._loaded = set()
-            # the weakest level any worker reached is what the report claims
-            order = [isolation.RLIMITS_ONLY, isolation.USER_NAMESPACES, isolation.NAMESPACES]
-            if self.isolation is None or order.index(self.worker.isolation) < order.index(self.isolation):
-                self.isolation = self.worker.isolation
+            self.isolation = isolation.weakest([self.worker.isolation, *([self.isolation] if self.isolation else [])])
         return self.worker
 
     def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> CallResult:
@@ -89,26 +81,42 @@ class GradingSession:
             return CallResult(value, worker.read_output())
 
     def _explain(self, error: StudentError, module_path: str) -> StudentError:
-        """Rewrites a worker error in the student's terms: their file or notebook cell."""
-        sub = self.submission
-        shown = sub.shown(module_path)
-        message = error.message.replace(module_path, shown) if module_path != shown else error.message
-        if isinstance(error, StudentMissing) and sub.kind == "notebook":
-            message = message.replace(f"in {shown}", f"in {shown} (define it in a code cell)")
-        if error.info.get("syntax"):
-            lineno = int(error.info.get("lineno") or 0)
-            detail = error.info.get("detail", "invalid syntax")
-            message = f"{shown} has a syntax error in {sub.locate(module_path, lineno)}: {detail}"
-            text = str(error.info.get("text", "")).strip()
-            if text:
-                message += f" — `{text[:120]}`"
-        elif error.frames:
-            path, line, _name, code = error.frames[-1]
-            where = f"{sub.shown(path)}, {sub.locate(path, int(line or 0))}"
-            message += f" (at {where}" + (f": {str(code).strip()[:120]}" if code else "") + ")"
-        return type(error)(message, frames=error.frames, **error.info)
+        return explain(error, self.submission, module_path)
 
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+
+
+def hidden_paths(assignment: Assignment, hidden_dir: Path | None) -> tuple[str, ...]:
+    """Folders a worker must not see: the reference (solution, hidden checks, labels)."""
+    paths = {str(assignment.reference_dir), str(assignment.reference_dir.parent)}
+    if hidden_dir is not None:
+        paths.add(str(hidden_dir))
+    return tuple(sorted(paths))
+
+
+def worker_limits(assignment: Assignment) -> isolation.Limits:
+    limits = assignment.limits
+    return isolation.Limits(memory_bytes=limits.memory_mb * 1024 * 1024, open_files=limits.open_files, processes=limits.processes)
+
+
+def explain(error: StudentError, sub: Submission, module_path: str) -> StudentError:
+    """Rewrites a worker error in the student's terms: their file or notebook cell."""
+    shown = sub.shown(module_path)
+    message = error.message.replace(module_path, shown) if module_path != shown else error.message
+    if isinstance(error, StudentMissing) and sub.kind == "notebook":
+        message = message.replace(f"in {shown}", f"in {shown} (define it in a code cell)")
+    if error.info.get("syntax"):
+        lineno = int(error.info.get("lineno") or 0)
+        detail = error.info.get("detail", "invalid syntax")
+        message = f"{shown} has a syntax error in {sub.locate(module_path, lineno)}: {detail}"
+        text = str(error.info.get("text", "")).strip()
+        if text:
+            message += f" — `{text[:120]}`"
+    elif error.frames:
+        path, line, _name, code = error.frames[-1]
+        where = f"{sub.shown(path)}, {sub.locate(path, int(line or 0))}"
+        message += f" (at {where}" + (f": {str(code).strip()[:120]}" if code else "") + ")"
+    return type(error)(message, frames=error.frames, **error.info)

@@ -25,6 +25,8 @@ def run(
     public_only: bool,
     root: Path | None,
     isolate: bool,
+    run_program: bool = True,
+    reveal_private: bool = False,
 ) -> int:
     """Grades and renders; returns the exit code (0 all passed, 1 something failed)."""
     from ..sandbox.client import Zygote
@@ -47,6 +49,8 @@ def run(
             hidden_dir=hidden.resolve() if hidden else None,
             include_hidden=not public_only,
             isolate=isolate,
+            run_program=run_program,
+            reveal_private=reveal_private,
             zygote=zygote,
         )
     finally:

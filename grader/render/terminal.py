@@ -40,6 +40,8 @@ def render(report: Report, console: Console, *, show_output: bool = True) -> Non
         skipped = Counter(c.message for c in task.checks if c.status == "skip")
         for reason, n in skipped.items():
             console.print(f"   [dim]- {n} skipped: {escape(reason)}[/]")
+    if report.competition is not None:
+        _competition(report, console)
     for err in report.errors:
         console.print(f"\n[magenta]! {escape(err)}[/]")
     colour = "green" if report.all_passed else "red"
@@ -47,3 +49,21 @@ def render(report: Report, console: Console, *, show_output: bool = True) -> Non
         f"\n[bold {colour}]Score: {_pts(report.score)}/{_pts(report.max_score)}[/]   "
         f"[dim]hidden checks: {escape(report.hidden)} · isolation: {escape(report.isolation)} · {report.duration:.1f}s[/]"
     )
+
+
+def _competition(report: Report, console: Console) -> None:
+    comp = report.competition
+    console.print()
+    if comp.public is None:
+        console.print(f"[bold]Leaderboard[/]  [dim]{escape(comp.problem)}[/]")
+    else:
+        line = f"[bold]Leaderboard[/]  public {comp.metric} [bold]{comp.public:.4f}[/] (beats: {escape(comp.public_tier)})"
+        if comp.private is not None:
+            line += f" · private {comp.metric} [bold]{comp.private:.4f}[/] (beats: {escape(comp.private_tier)})"
+        elif comp.private_sealed:
+            line += " · private: sealed"
+        console.print(line + f"  [dim]scored: the {comp.source} predictions[/]")
+    if comp.run_seconds is not None:
+        console.print(f"   [dim]training run: {comp.run_seconds:.1f}s[/]")
+    if comp.flag:
+        console.print(f"   [yellow]flagged: {escape(comp.flag)}[/]")

@@ -195,16 +195,22 @@ class Worker:
         ready, _, _ = select.select([self.pidfd], [], [], 0)
         return not ready
 
-    def read_output(self) -> str:
-        """What the student printed since the last read, truncated for display."""
+    def read_output(self, *, tail: bool = False) -> str:
+        """What the student printed since the last read, cut to the output limit for display:
+        the start of it, or with ``tail`` the end (where a long run's last words are)."""
         limit = self.spec.output_limit
         try:
             with open(self.output_path, "rb") as f:
-                f.seek(self._output_pos)
+                end = f.seek(0, os.SEEK_END)
+                start = self._output_pos
+                cut = tail and end - start > limit
+                f.seek(end - limit if cut else start)
                 data = f.read(limit + 1)
-                self._output_pos = f.seek(0, os.SEEK_END)
+                self._output_pos = end
         except OSError:
             return ""
+        if cut:
+            return "… (earlier output left out)\n" + data[:limit].decode("utf-8", "replace")
         text = data[:limit].decode("utf-8", "replace")
         if len(data) > limit:
             text += f"\n… (output truncated at {limit} bytes)"
@@ -233,6 +239,24 @@ class Worker:
             if not isinstance(error, StudentImportError):
                 error = StudentImportError(str(error), path=path)
             raise error
+
+    def run(self, path: str, *, timeout: float, seed: int) -> None:
+        """Runs a program as ``__main__`` to its end; raises StudentError if it does not finish."""
+        self.seq += 1
+        try:
+            channel.send(self.sock, {"seq": self.seq, "op": "run", "path": path, "seed": seed})
+            reply, _ = channel.recv(self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd)
+        except channel.ChannelTimeout:
+            self.kill()
+            raise StudentTimeout(f"{path} did not finish within its time budget of {timeout:g} s and was stopped") from None
+        except (channel.PeerExited, channel.ChannelClosed, BrokenPipeError, ConnectionError):
+            raise StudentCrash(f"the process running {path} {self._death()}") from None
+        except channel.FrameError as e:
+            self.kill()
+            raise StudentBadOutput(f"running {path} produced an unreadable reply ({e})") from None
+        if reply.get("seq") != self.seq or not reply.get("ok"):
+            self.kill()
+            raise _error_from_reply(reply.get("error"), path, while_running=True)
 
     def call(self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> Any:
         """Calls ``function`` in the worker. Raises StudentError subclasses on any failure."""
@@ -312,7 +336,7 @@ class Worker:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
-def _error_from_reply(err: Any, function: str) -> StudentError:
+def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -> StudentError:
     if not isinstance(err, dict):
         return StudentBadOutput(f"`{function}` failed and sent back no readable reason")
     kind = err.get("kind")
@@ -335,7 +359,8 @@ def _error_from_reply(err: Any, function: str) -> StudentError:
             syntax=True,
         )
     if kind == "import":
-        return StudentImportError(_exception_text(err, path, " while being imported"), path=path, frames=err.get("frames"))
+        when = "" if while_running else " while being imported"
+        return StudentImportError(_exception_text(err, path, when), path=path, frames=err.get("frames"))
     if kind == "exception":
         if err.get("not_implemented"):
             return StudentNotImplemented(f"`{function}` is not implemented yet")

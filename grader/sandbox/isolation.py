@@ -268,3 +268,9 @@ def _children_of(ppid: int) -> list[int]:
         if int(fields[1]) == ppid:
             out.append(int(name))
     return out
+
+
+def weakest(levels: list[str]) -> str:
+    """What a report may claim for several workers: the weakest level any of them reached."""
+    order = [RLIMITS_ONLY, USER_NAMESPACES, NAMESPACES]
+    return min(levels, key=order.index)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import runpy
 import sys
 import traceback
 import types
@@ -152,8 +153,34 @@ def serve(sock, modules: StudentModules) -> None:
             return
 
 
+def run_program(path: str, root: str, seed: int) -> dict | None:
+    """Runs a student's script (or notebook module) as ``__main__``; an error dict or None."""
+    full = os.path.join(root, path)
+    if not os.path.isfile(full):
+        return {"kind": "no_file", "path": path}
+    sys.argv = [path]
+    _seed(seed)
+    try:
+        runpy.run_path(full, run_name="__main__")
+    except SyntaxError as e:
+        if e.filename == full:
+            return {"kind": "syntax", "path": path, "lineno": e.lineno or 0, "message": e.msg or "invalid syntax",
+                    "text": (e.text or "").rstrip("\n")[:300]}  # fmt: skip
+        return {"kind": "import", "path": path, **_describe(e, root)}
+    except SystemExit as e:
+        if e.code in (0, None):
+            return None  # a script that ends with sys.exit(0) finished normally
+        return {"kind": "import", "path": path, **_describe(e, root)}
+    except BaseException as e:  # noqa: BLE001
+        return {"kind": "import", "path": path, **_describe(e, root)}
+    return None
+
+
 def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple[dict, list[bytes]]:
     seq = header.get("seq")
+    if header.get("op") == "run":
+        error = run_program(str(header.get("path")), modules.root, int(header.get("seed", 0)))
+        return ({"seq": seq, "ok": True} if error is None else {"seq": seq, "ok": False, "error": error}), []
     if header.get("op") == "load":
         loaded = modules.load(str(header.get("module")), str(header.get("path")))
         if isinstance(loaded, dict):

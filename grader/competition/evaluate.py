@@ -1,0 +1,180 @@
+"""A competition's checks: the run, the prediction file, and each baseline on each split.
+
+Produces ordinary ``CheckResult``s for the three tasks the manifest gives a
+competition, so points, reports and renderers treat them like any other check:
+
+- ``training``: the program runs to its end within the budget; it writes a valid
+  prediction file; (when one was submitted) it matches the submitted file.
+- ``public_leaderboard`` / ``private_leaderboard``: one check per baseline, passed
+  when the score is strictly better. Private checks are skipped, and the private
+  score withheld, until the instructor reveals them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import GraderError
+from ..manifest import PRIVATE_TASK, PUBLIC_TASK, TRAINING_TASK, Assignment, Competition
+from ..results import CheckResult, CompetitionSummary
+from ..submission import Submission
+from . import program, scoring
+from .predictions import PredictionError, Predictions, TableError, parse
+
+SEALED = "sealed: private scores are shown once the instructor reveals them (grade --reveal-private)"
+
+
+@dataclass(frozen=True)
+class Options:
+    hidden_dir: Path | None = None  # the reference bundle holding the labels (default: reference/<name>)
+    use_labels: bool = True  # False with --public-only
+    reveal_private: bool = False
+    run_program: bool = True
+    isolate: bool = True
+
+
+def labels_path(assignment: Assignment, hidden_dir: Path | None) -> Path:
+    competition = assignment.competition
+    if hidden_dir is None:
+        return competition.labels
+    return hidden_dir / competition.labels.relative_to(assignment.reference_dir)
+
+
+def answer_for(assignment: Assignment, options: Options) -> tuple[scoring.Answer | None, str]:
+    """The labels and split, or None and why the leaderboard cannot be scored here."""
+    if not options.use_labels:
+        return None, "not scored: --public-only"
+    path = labels_path(assignment, options.hidden_dir)
+    if not path.is_file():
+        return None, "not scored here: the test labels are not on this machine (CI and the instructor's grading score the leaderboard)"
+    try:
+        return scoring.load_answer(assignment.competition, path), ""
+    except TableError as e:
+        raise GraderError(str(e)) from None
+
+
+def expected_ids(competition: Competition) -> list[str]:
+    try:
+        return scoring.test_ids(competition)
+    except (TableError, OSError) as e:
+        raise GraderError(f"the competition's test file cannot be used: {e}") from None
+
+
+def submitted_text(submission_path: Path, submission: Submission, competition: Competition) -> tuple[str | None, str]:
+    """The prediction file handed in with a folder submission, if any."""
+    if submission.kind != "folder":
+        return None, "no prediction file comes with a single-file submission"
+    path = submission_path / competition.prediction
+    if not path.exists() and not path.is_symlink():
+        return None, f"no {competition.prediction} was handed in"
+    text, problem = program.read_prediction(submission_path, competition.prediction, "the submission")
+    return text, ("" if text is not None else problem)
+
+
+def _parse(text: str | None, why_not: str, ids: list[str], competition: Competition) -> tuple[Predictions | None, str]:
+    if text is None:
+        return None, why_not
+    try:
+        return parse(text, competition.prediction, ids, competition.id_column, competition.target), ""
+    except PredictionError as e:
+        return None, str(e)
+
+
+def evaluate(
+    assignment: Assignment, submission_path: Path, submission: Submission, zygote, *, hide: tuple[str, ...], options: Options
+) -> tuple[list[CheckResult], CompetitionSummary, str | None]:
+    """Checks for the competition's tasks, a summary, and the isolation level the run reached."""
+    competition = assignment.competition
+    ids = expected_ids(competition)
+    answer, unscored = answer_for(assignment, options)
+    checks: list[CheckResult] = []
+
+    def check(task: str, name: str, status: str, message: str = "", *, duration: float = 0.0, output: str = "", hidden: bool = False):
+        checks.append(
+            CheckResult(
+                nodeid=f"competition::{name}",
+                name=name,
+                task=task,
+                status=status,
+                message=message,
+                visibility="hidden" if hidden else "public",
+                duration=round(duration, 4),
+                output=output,
+            )
+        )
+
+    # The run, and what it wrote.
+    run = None
+    rerun, rerun_problem = None, "not run: --skip-program"
+    entry = submission.shown(program.entry_point(assignment, submission))
+    if options.run_program:
+        run = program.run(assignment, submission, zygote, hide=hide, isolate=options.isolate)
+        if run.ok:
+            check(TRAINING_TASK, f"{entry} runs within {competition.time_budget:g} s", "pass", duration=run.seconds, output=run.output)
+        else:
+            check(TRAINING_TASK, f"{entry} runs within {competition.time_budget:g} s", "fail", run.message, duration=run.seconds, output=run.output)
+        rerun, rerun_problem = _parse(run.prediction, run.prediction_problem or run.message, ids, competition)
+        check(TRAINING_TASK, f"writes a valid {competition.prediction}", "pass" if rerun else "fail", rerun_problem)
+    else:
+        for name in (f"{entry} runs within {competition.time_budget:g} s", f"writes a valid {competition.prediction}"):
+            check(TRAINING_TASK, name, "skip", rerun_problem)
+
+    submitted_raw, submitted_missing = submitted_text(submission_path, submission, competition)
+    submitted, submitted_problem = _parse(submitted_raw, submitted_missing, ids, competition)
+    flag = ""
+    compare = f"matches the submitted {competition.prediction}"
+    if submitted_raw is None:
+        check(TRAINING_TASK, compare, "skip", f"nothing to compare: {submitted_missing}")
+    elif rerun is None:
+        check(TRAINING_TASK, compare, "skip" if run is None else "fail", f"nothing to compare: {rerun_problem}")
+    elif submitted is None:
+        check(TRAINING_TASK, compare, "fail", f"the submitted file is not valid: {submitted_problem}")
+    else:
+        gap = scoring.rms_difference(rerun, submitted)
+        if gap > competition.max_difference:
+            flag = (
+                f"the submitted {competition.prediction} and the one {entry} writes differ by {gap:.4g} (RMS; allowed "
+                f"{competition.max_difference:g}): hand in the file your final code writes"
+            )
+            check(TRAINING_TASK, compare, "fail", flag)
+        else:
+            check(TRAINING_TASK, compare, "pass")
+
+    # The leaderboard.
+    if competition.counts == "submitted":
+        scored, source, problem = submitted, "submitted", submitted_problem
+    else:
+        scored, source, problem = rerun, "rerun", rerun_problem
+    results = scoring.scores(competition, answer, scored) if (answer is not None and scored is not None) else None
+    reveal = options.reveal_private or competition.reveal_private
+    for split, task in (("public", PUBLIC_TASK), ("private", PRIVATE_TASK)):
+        hidden = split == "private"
+        for baseline in competition.baselines:
+            name = f"{split}: beat {baseline.name} ({competition.metric} < {getattr(baseline, split):g})"
+            bar = getattr(baseline, split)
+            if answer is None:
+                check(task, name, "skip", unscored, hidden=hidden)
+            elif hidden and not reveal:
+                check(task, name, "skip", SEALED, hidden=True)
+            elif results is None:
+                check(task, name, "fail", f"no predictions to score: {problem}", hidden=hidden)
+            elif results[split] < bar:
+                check(task, name, "pass", hidden=hidden)
+            else:
+                shown = f"{results[split]:.4f}" if not hidden or reveal else "the score"
+                check(task, name, "fail", f"{split} {competition.metric} {shown} is not below {baseline.name}'s {bar:g}", hidden=hidden)
+
+    summary = CompetitionSummary(
+        metric=competition.metric,
+        source=source if scored is not None else "none",
+        public=results["public"] if results else None,
+        private=results["private"] if results and reveal else None,
+        public_tier=scoring.tier(competition, "public", results["public"]) if results else None,
+        private_tier=scoring.tier(competition, "private", results["private"]) if results and reveal else None,
+        private_sealed=not reveal,
+        run_seconds=round(run.seconds, 2) if run is not None else None,
+        problem=unscored if answer is None else ("" if scored is not None else problem),
+        flag=flag,
+    )
+    return checks, summary, (run.isolation if run is not None else None)
