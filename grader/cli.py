@@ -89,6 +89,21 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
     )
 
 
+@main.command("leaderboard")
+@click.argument("assignment")
+@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["rich", "csv", "json"]), default="rich", show_default=True, help="Table, CSV or JSON.")
+@click.option("--reveal-private", is_flag=True, help="Add the private split's scores (after the deadline).")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the private labels (default: reference/<assignment>).")
+@click.option("--no-isolation", is_flag=True, help="Run programs without namespaces (rlimits only); for debugging the grader.")
+@root_option
+def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_isolation, root) -> None:
+    """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score."""
+    from .commands import leaderboard
+
+    _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
+
+
 @main.command("list")
 @root_option
 def list_cmd(root) -> None:

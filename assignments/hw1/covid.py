@@ -12,8 +12,6 @@ learning rate or batch size. Keep training inside ``main()``: the grader imports
 this file (and the notebook) without running it.
 """
 
-from __future__ import annotations
-
 import csv
 import math
 import os

@@ -72,11 +72,11 @@ def submitted_text(submission_path: Path, submission: Submission, competition: C
     return text, ("" if text is not None else problem)
 
 
-def _parse(text: str | None, why_not: str, ids: list[str], competition: Competition) -> tuple[Predictions | None, str]:
+def parse_predictions(text: str | None, why_not: str, ids: list[str], competition: Competition, name: str | None = None) -> tuple[Predictions | None, str]:
     if text is None:
         return None, why_not
     try:
-        return parse(text, competition.prediction, ids, competition.id_column, competition.target), ""
+        return parse(text, name or competition.prediction, ids, competition.id_column, competition.target), ""
     except PredictionError as e:
         return None, str(e)
 
@@ -114,14 +114,14 @@ def evaluate(
             check(TRAINING_TASK, f"{entry} runs within {competition.time_budget:g} s", "pass", duration=run.seconds, output=run.output)
         else:
             check(TRAINING_TASK, f"{entry} runs within {competition.time_budget:g} s", "fail", run.message, duration=run.seconds, output=run.output)
-        rerun, rerun_problem = _parse(run.prediction, run.prediction_problem or run.message, ids, competition)
+        rerun, rerun_problem = parse_predictions(run.prediction, run.prediction_problem, ids, competition)
         check(TRAINING_TASK, f"writes a valid {competition.prediction}", "pass" if rerun else "fail", rerun_problem)
     else:
         for name in (f"{entry} runs within {competition.time_budget:g} s", f"writes a valid {competition.prediction}"):
             check(TRAINING_TASK, name, "skip", rerun_problem)
 
     submitted_raw, submitted_missing = submitted_text(submission_path, submission, competition)
-    submitted, submitted_problem = _parse(submitted_raw, submitted_missing, ids, competition)
+    submitted, submitted_problem = parse_predictions(submitted_raw, submitted_missing, ids, competition)
     flag = ""
     compare = f"matches the submitted {competition.prediction}"
     if submitted_raw is None:

@@ -73,7 +73,7 @@ def run(assignment: Assignment, submission: Submission, zygote: Zygote, *, hide:
         worker.kill()  # nothing may change the file while (or after) we read it
         output = worker.read_output(tail=True)
         if message:
-            return RunResult(False, message, seconds, output, None, f"{shown} did not finish", worker.isolation)
+            return RunResult(False, message, seconds, output, None, message, worker.isolation)
         text, problem = read_prediction(Path(worker.cwd), competition.prediction, shown)
         return RunResult(True, "", seconds, output, text, problem, worker.isolation)
     finally:

@@ -14,8 +14,6 @@ Adam with a larger learning rate. Keep training inside ``main()``: the grader
 imports this file (and the notebook) without running it.
 """
 
-from __future__ import annotations
-
 import csv
 import math
 import os

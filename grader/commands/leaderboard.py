@@ -1,0 +1,34 @@
+"""``grade leaderboard hwN SUBMISSION...``: rank submissions on the competition's test set."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from .. import manifest as manifest_mod
+from ..render import leaderboard as render
+
+FORMATS = ("rich", "csv", "json")
+
+
+def run(name: str, submissions: list[Path], *, fmt: str, reveal: bool, hidden: Path | None, root: Path | None, isolate: bool) -> int:
+    from ..sandbox.client import Zygote
+
+    root = root.resolve() if root else manifest_mod.find_root()
+    assignment = manifest_mod.find(name, root)
+    zygote = Zygote()
+    try:
+        from ..competition.leaderboard import standings
+
+        entries = standings(assignment, submissions, zygote, hidden_dir=hidden.resolve() if hidden else None, reveal=reveal, isolate=isolate)
+    finally:
+        zygote.close()
+    if fmt == "rich":
+        render.table(assignment, entries, Console(), reveal=reveal)
+    elif fmt == "csv":
+        sys.stdout.write(render.to_csv(entries, reveal=reveal))
+    else:
+        sys.stdout.write(render.to_json(assignment, entries, reveal=reveal) + "\n")
+    return 0
