@@ -31,7 +31,7 @@ def _predict_check(report):
     return next(c for c in report.checks if c.task == "predict")
 
 
-def _no_worker_processes_left() -> list[int]:
+def _no_worker_processes_left() -> list[str]:
     """Worker processes still alive, after giving the asynchronous kills a moment."""
     deadline = time.monotonic() + 5
     while True:
@@ -41,13 +41,18 @@ def _no_worker_processes_left() -> list[int]:
         time.sleep(0.05)
 
 
-def _worker_processes() -> list[int]:
+def _worker_processes() -> list[str]:
+    """Live processes running as a worker uid, described (pid, state, command) for the failure message."""
     left = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 if os.stat(f"/proc/{name}").st_uid >= UID_BASE:
-                    left.append(int(name))
+                    with open(f"/proc/{name}/stat") as f:
+                        state = f.read().rsplit(")", 1)[-1].split()[0]
+                    with open(f"/proc/{name}/cmdline", "rb") as f:
+                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")[:120]
+                    left.append(f"{name} {state} {cmd}")
             except OSError:
                 pass
     return left

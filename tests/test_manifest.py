@@ -52,3 +52,68 @@ def test_bad_manifest_one_line(tmp_path, text, expected):
     message = str(err.value)
     assert "assignment.toml: " in message and expected in message
     assert "\n" not in message
+
+
+COMPETITION = """title = "C"
+[competition]
+program = "train.py"
+train = "data/train.csv"
+test = "data/test.csv"
+labels = "data/labels.csv"
+target = "y"
+split_seed = 1
+[[competition.baselines]]
+name = "easy"
+public = 2.0
+private = 2.0
+[[competition.baselines]]
+name = "hard"
+public = 1.0
+private = 1.0
+"""
+
+
+def test_competition_section_alone_makes_an_assignment(tmp_path):
+    a = _load(tmp_path, COMPETITION)
+    c = a.competition
+    assert [t.id for t in a.tasks] == ["training", "public_leaderboard", "private_leaderboard"]
+    assert (c.metric, c.counts, c.time_budget, c.public_fraction, c.prediction) == ("mse", "rerun", 120.0, 0.5, "pred.csv")
+    assert c.labels == tmp_path.resolve() / "reference" / "hwx" / "data" / "labels.csv"
+    assert a.files == ()  # no function tasks: nothing to import for checks
+
+
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (('metric = "mse"', 'metric = "accuracy"'), 'competition.metric must be one of "mse", "rmse", "mae", got "accuracy"'),
+        (("public = 1.0", "public = 3.0"), "competition.baselines must go from easiest to hardest"),
+        (('target = "y"', 'target = 5'), "competition.target must be a string, got 5"),
+        (('target = "y"\n', ""), "competition.target is missing"),
+        (('split_seed = 1', 'split_seed = "one"'), 'competition.split_seed must be a whole number, got "one"'),
+        (('split_seed = 1', 'split_seed = 1\npublic_fraction = 1.5'), "competition.public_fraction must be between 0 and 1"),
+        (('split_seed = 1', 'split_seed = 1\ncounts = "best"'), 'competition.counts must be one of "rerun", "submitted"'),
+        (('split_seed = 1', 'split_seed = 1\nprediction = "../pred.csv"'), "competition.prediction must be a plain file name"),
+        (('labels = "data/labels.csv"', 'labels = "/etc/labels.csv"'), "competition.labels must be a path inside"),
+        (('split_seed = 1', 'split_seed = 1\nreveal_private = "yes"'), 'competition.reveal_private must be true or false, got "yes"'),
+        (('split_seed = 1', 'split_seed = 1\ntime_budget = 0'), "competition.time_budget must be greater than 0"),
+        (('split_seed = 1', 'split_seed = 1\nlabel = "x"'), "competition.label is not a known key"),
+        (('program = "train.py"', 'program = "train"'), "competition.program must be a Python file name"),
+    ],
+    ids=["metric", "order", "type", "missing", "seed", "fraction", "counts", "prediction", "labels", "reveal", "budget", "unknown", "program"],
+)
+def test_bad_competition_one_line(tmp_path, change, expected):
+    old, new = change
+    if old in COMPETITION:
+        text = COMPETITION.replace(old, new, 1)
+    else:  # a key the base text leaves at its default
+        text = COMPETITION.replace("split_seed = 1", "split_seed = 1\n" + new)
+    with pytest.raises(ManifestError) as err:
+        _load(tmp_path, text)
+    assert str(err.value).count("\n") == 0
+    assert expected in str(err.value), str(err.value)
+
+
+def test_task_ids_of_the_competition_are_reserved(tmp_path):
+    text = COMPETITION.replace('title = "C"\n', 'title = "C"\n[[tasks]]\nid = "training"\npoints = 1\nfile = "a.py"\nfunctions = ["f"]\n')
+    with pytest.raises(ManifestError, match="competition"):
+        _load(tmp_path, text)

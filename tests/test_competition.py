@@ -1,0 +1,276 @@
+"""Kaggle-style tasks on a second, differently shaped dataset (bring your own data).
+
+House prices: string ids in a ``house_id`` column, a ``price`` target, RMSE, 40% of
+the test rows public, the program ``train.py``. Nothing here is hw1-specific: the
+same code must work from the manifest alone.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import manifest
+from grader.competition import scoring
+from grader.grading import grade
+
+N_TRAIN, N_TEST, N_FEATURES = 240, 100, 5
+
+MANIFEST = """
+title = "House prices"
+
+[limits]
+call_timeout = 2
+memory_mb = 1024
+
+[competition]
+title = "House prices"
+program = "train.py"
+train = "data/houses_train.csv"
+test = "data/houses_test.csv"
+labels = "answers/prices.csv"
+id_column = "house_id"
+target = "price"
+prediction = "submission.csv"
+metric = "rmse"
+public_fraction = 0.4
+split_seed = 7
+time_budget = {budget}
+counts = "{counts}"
+max_difference = 0.05
+code_points = 3
+baseline_points = 2
+
+[[competition.baselines]]
+name = "mean"
+public = {mean_bar}
+private = {mean_bar}
+
+[[competition.baselines]]
+name = "linear"
+public = 1.3
+private = 1.3
+"""
+
+# Least squares on the training file: RMSE close to the noise level (1.0).
+LINEAR = """
+import csv
+import numpy as np
+
+rows = list(csv.reader(open("data/houses_train.csv")))
+x = np.array([r[1:-1] for r in rows[1:]], dtype=float)
+y = np.array([r[-1] for r in rows[1:]], dtype=float)
+a = np.c_[x, np.ones(len(x))]
+w = np.linalg.lstsq(a, y, rcond=None)[0]
+test = list(csv.reader(open("data/houses_test.csv")))
+xt = np.array([r[1:] for r in test[1:]], dtype=float)
+pred = np.c_[xt, np.ones(len(xt))] @ w
+with open("submission.csv", "w") as f:
+    f.write("house_id,price\\n")
+    for r, p in zip(test[1:], pred):
+        f.write(f"{r[0]},{p}\\n")
+"""
+
+MEAN = LINEAR.replace("pred = np.c_[xt, np.ones(len(xt))] @ w", "pred = np.full(len(xt), y.mean())")
+
+
+def _table(ids, x, y=None) -> str:
+    cols = ["house_id", *(f"f{i}" for i in range(x.shape[1]))] + (["price"] if y is not None else [])
+    lines = [",".join(cols)]
+    for i, row in enumerate(x):
+        values = [ids[i], *(f"{v:.6f}" for v in row)] + ([f"{y[i]:.6f}"] if y is not None else [])
+        lines.append(",".join(values))
+    return "\n".join(lines) + "\n"
+
+
+def make_course(root: Path, *, counts: str = "rerun", budget: float = 30) -> Path:
+    rng = np.random.default_rng(3)
+    beta = rng.normal(0, 3, N_FEATURES)
+    x = rng.normal(0, 1, (N_TRAIN + N_TEST, N_FEATURES))
+    y = 50 + x @ beta + rng.normal(0, 1, len(x))
+    ids = [f"h{i:04d}" for i in range(len(x))]
+    a = root / "assignments" / "houses"
+    (a / "data").mkdir(parents=True)
+    (root / "reference" / "houses" / "answers").mkdir(parents=True)
+    mean_bar = 0.8 * float(y.std())  # a constant predictor's RMSE is about the std: it must not pass
+    (a / "assignment.toml").write_text(MANIFEST.format(counts=counts, budget=budget, mean_bar=f"{mean_bar:.4f}"))
+    (a / "data" / "houses_train.csv").write_text(_table(ids[:N_TRAIN], x[:N_TRAIN], y[:N_TRAIN]))
+    (a / "data" / "houses_test.csv").write_text(_table(ids[N_TRAIN:], x[N_TRAIN:]))
+    labels = "house_id,price\n" + "".join(f"{i},{v:.6f}\n" for i, v in zip(ids[N_TRAIN:], y[N_TRAIN:]))
+    (root / "reference" / "houses" / "answers" / "prices.csv").write_text(labels)
+    (a / "train.py").write_text(LINEAR)
+    return root
+
+
+@pytest.fixture(scope="module")
+def houses_root(tmp_path_factory) -> Path:
+    return make_course(tmp_path_factory.mktemp("houses"))
+
+
+@pytest.fixture(scope="module")
+def houses(houses_root):
+    return manifest.find("houses", houses_root)
+
+
+@pytest.fixture
+def grade_program(houses, zygote, tmp_path):
+    def run(source: str, *, extra: dict | None = None, reveal: bool = False, assignment=None):
+        folder = tmp_path / "submission"
+        folder.mkdir(exist_ok=True)
+        (folder / "train.py").write_text(textwrap.dedent(source))
+        for name, text in (extra or {}).items():
+            (folder / name).write_text(text)
+        return grade(assignment or houses, folder, zygote=zygote, reveal_private=reveal)
+
+    return run
+
+
+def _task(report, task_id):
+    return next(t for t in report.tasks if t.id == task_id)
+
+
+def _check(report, start):
+    return next(c for c in report.checks if c.name.startswith(start))
+
+
+def test_manifest_makes_three_tasks_from_the_competition(houses):
+    tasks = {t.id: t for t in houses.tasks}
+    assert tasks["training"].points == 3
+    assert tasks["public_leaderboard"].points == tasks["private_leaderboard"].points == 4  # 2 baselines x 2 points
+    assert houses.max_score == 11
+
+
+def test_good_program_beats_both_baselines_in_public_and_stays_sealed(grade_program):
+    report = grade_program(LINEAR)
+    assert _task(report, "training").score == 3, [c.message for c in _task(report, "training").checks]
+    assert _task(report, "public_leaderboard").score == 4
+    private = _task(report, "private_leaderboard")
+    assert private.score == 0 and all(c.status == "skip" and "sealed" in c.message for c in private.checks)
+    comp = report.competition
+    assert comp.public is not None and 0.7 < comp.public < 1.3
+    assert comp.private is None and comp.private_tier is None and comp.private_sealed
+    assert "private" not in json.dumps({k: v for k, v in report.to_dict()["competition"].items() if v is not None and k != "private_sealed"})
+    assert report.all_passed  # a sealed split fails nothing
+
+
+def test_reveal_private_scores_the_private_split(grade_program, houses, houses_root):
+    report = grade_program(LINEAR, reveal=True)
+    assert _task(report, "private_leaderboard").score == 4
+    assert report.competition.private is not None and report.competition.private_tier == "linear"
+    # the same number anyone holding the labels computes, on the documented split
+    answer = scoring.load_answer(houses.competition)
+    assert len(answer.public) == 40 and answer.public == scoring.public_ids(answer.ids, 7, 0.4)
+
+
+def test_constant_mean_beats_nothing(grade_program):
+    report = grade_program(MEAN, reveal=True)
+    assert _task(report, "training").score == 3  # the code runs: code points stand
+    assert _task(report, "public_leaderboard").score == 0
+    assert _task(report, "private_leaderboard").score == 0
+    assert report.competition.public_tier == "none"
+
+
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("x = 1\nraise ValueError('bad column')\n", "raised ValueError: bad column (at train.py, line 2"),
+        ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
+        ("print('training…')\n", "finished without writing submission.csv"),
+        ("open('submission.csv', 'w').write('house_id;price\\n')\n", "semicolons"),
+        ("import os\nos.symlink('/etc/passwd', 'submission.csv')\n", "symbolic link"),
+        ("import os\nos.mkfifo('submission.csv')\n", "not a plain file"),
+        ("def broken(:\n    pass\n", "syntax error in line 1"),
+    ],
+    ids=["crash", "exit_code", "no_csv", "semicolons", "symlink", "fifo", "syntax"],
+)
+def test_a_failed_run_gets_a_clear_message_and_no_points(grade_program, source, expected):
+    report = grade_program(source)
+    messages = [c.message for c in _task(report, "training").checks if c.status == "fail"]
+    assert any(expected in m for m in messages), messages
+    assert _task(report, "public_leaderboard").score == 0
+    assert report.competition.source == "none" and report.competition.problem
+
+
+def test_a_run_over_its_budget_is_stopped(tmp_path, zygote):
+    root = make_course(tmp_path, budget=2)
+    assignment = manifest.find("houses", root)
+    folder = tmp_path / "slow"
+    folder.mkdir()
+    (folder / "train.py").write_text(LINEAR + "\nimport time\nwhile True:\n    time.sleep(0.1)\n")
+    report = grade(assignment, folder, zygote=zygote)
+    run_check = _check(report, "train.py runs within 2 s")
+    assert run_check.status == "fail" and "did not finish within its time budget of 2 s" in run_check.message
+    assert 1.5 < run_check.duration < 15
+    assert _task(report, "training").score == 0 and _task(report, "public_leaderboard").score == 0
+
+
+def test_the_labels_are_out_of_the_programs_reach(grade_program, houses_root):
+    labels = houses_root / "reference" / "houses" / "answers" / "prices.csv"
+    steal = f"import shutil\nshutil.copy({str(labels)!r}, 'submission.csv')\n"
+    report = grade_program(steal)
+    assert _task(report, "public_leaderboard").score == 0
+    assert any(e in c.message for c in report.checks for e in ("FileNotFoundError", "PermissionError")), [c.message for c in report.checks]
+
+
+def test_a_submitted_file_that_differs_from_the_rerun_is_flagged(grade_program):
+    wrong = "house_id,price\n" + "".join(f"h{i:04d},0\n" for i in range(N_TRAIN, N_TRAIN + N_TEST))
+    report = grade_program(LINEAR, extra={"submission.csv": wrong})
+    check = _check(report, "matches the submitted")
+    assert check.status == "fail" and "differ by" in check.message
+    assert report.competition.flag
+    assert _task(report, "public_leaderboard").score == 4  # counts = "rerun": the re-run is scored
+
+
+def test_a_matching_submitted_file_passes(grade_program, houses_root, tmp_path):
+    first = grade_program(LINEAR)
+    assert _check(first, "matches the submitted").status == "skip"
+    # what the program writes when run by hand, handed in alongside it
+    own = tmp_path / "own"
+    shutil.copytree(houses_root / "assignments" / "houses" / "data", own / "data")
+    (own / "train.py").write_text(LINEAR)
+    subprocess.run([sys.executable, "train.py"], cwd=own, check=True)
+    report = grade_program(LINEAR, extra={"submission.csv": (own / "submission.csv").read_text()})
+    assert _check(report, "matches the submitted").status == "pass"
+    assert not report.competition.flag
+
+
+def test_counts_submitted_scores_the_handed_in_file(tmp_path, zygote):
+    root = make_course(tmp_path, counts="submitted")
+    assignment = manifest.find("houses", root)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "train.py").write_text(MEAN)
+    labels = (root / "reference" / "houses" / "answers" / "prices.csv").read_text()
+    (folder / "submission.csv").write_text(labels)  # a perfect file, as if forged
+    report = grade(assignment, folder, zygote=zygote)
+    assert report.competition.source == "submitted"
+    assert _task(report, "public_leaderboard").score == 4
+    # ... and the policy's safeguard: the re-run disagrees, so the submission is flagged
+    assert report.competition.flag and _check(report, "matches the submitted").status == "fail"
+
+
+def test_a_symlinked_submitted_file_is_refused(tmp_path, zygote):
+    root = make_course(tmp_path, counts="submitted")
+    assignment = manifest.find("houses", root)
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "train.py").write_text(LINEAR)
+    (folder / "submission.csv").symlink_to(root / "reference" / "houses" / "answers" / "prices.csv")
+    report = grade(assignment, folder, zygote=zygote, run_program=False)
+    assert report.competition.source == "none"
+    assert "symbolic link" in report.competition.problem
+    assert _task(report, "public_leaderboard").score == 0
+
+
+def test_without_labels_the_leaderboard_is_skipped_with_a_reason(grade_program, houses, tmp_path, zygote):
+    report = grade(houses, Path(houses.directory), zygote=zygote, include_hidden=False)
+    board = _task(report, "public_leaderboard")
+    assert all(c.status == "skip" and "--public-only" in c.message for c in board.checks)
+    assert _task(report, "training").score == 3  # the run still earns code points
