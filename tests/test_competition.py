@@ -274,3 +274,20 @@ def test_without_labels_the_leaderboard_is_skipped_with_a_reason(grade_program, 
     board = _task(report, "public_leaderboard")
     assert all(c.status == "skip" and "--public-only" in c.message for c in board.checks)
     assert _task(report, "training").score == 3  # the run still earns code points
+
+
+def test_reports_carry_the_competition_and_nothing_sealed(grade_program):
+    import base64
+
+    from grader.render import github, json_report
+
+    report = grade_program(LINEAR)
+    data = json.loads(json_report.render(report))
+    assert data["competition"]["public"] == report.competition.public
+    assert data["competition"]["private"] is None and data["competition"]["private_tier"] is None
+    lines = dict(line.split("=", 1) for line in github.render(report).splitlines())
+    private = json.loads(base64.b64decode(lines["private_leaderboard"]))
+    assert private["max_score"] == 4 and [t["score"] for t in private["tests"]] == [0]
+    assert "sealed" in private["tests"][0]["message"]
+    public = json.loads(base64.b64decode(lines["public_leaderboard"]))
+    assert sum(t["score"] for t in public["tests"]) == 4

@@ -222,3 +222,18 @@ def test_isolation_level_is_reported(grade_source, reference_source):
     report = grade_source(reference_source)
     expected = "namespaces" if os.geteuid() == 0 else ("user-namespaces", "rlimits-only")
     assert report.isolation in (expected if isinstance(expected, tuple) else (expected,))
+
+
+def test_a_killed_worker_is_never_reused(zygote, tmp_path):
+    """After a failure the worker is killed; the next check must not find it still 'alive'
+    in the moment before the kernel has finished it (a call there dies with SIGKILL)."""
+    from grader.sandbox.client import Worker, WorkerSpec
+    from grader.sandbox.isolation import Limits
+
+    worker = Worker(zygote, WorkerSpec(files=(), limits=Limits(memory_bytes=1 << 30)))
+    try:
+        assert worker.alive
+        worker.kill()
+        assert not worker.alive  # at once, not only after the exit is reaped
+    finally:
+        worker.close()

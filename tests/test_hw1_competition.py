@@ -140,3 +140,13 @@ def test_leaderboard_without_labels_is_one_line(tmp_path):
     result = CliRunner().invoke(main, ["leaderboard", "hw1", "--root", str(tmp_path), str(_mean_prediction(tmp_path / "m.csv"))])
     assert result.exit_code == 2
     assert "the leaderboard needs the test labels" in result.output and "Traceback" not in result.output
+
+
+def test_skip_program_leaves_part_b_unscored_not_failed():
+    result = CliRunner().invoke(main, ["hw1", "--root", str(REPO), "--reference", "--skip-program", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    part_b = [t for t in data["tests"] if t["task"] in ("training", "public_leaderboard", "private_leaderboard")]
+    assert part_b and all(t["status"] == "skip" for t in part_b)
+    assert data["competition"]["run_seconds"] is None and data["competition"]["public"] is None
+    assert data["score"] == 6  # part A in full

@@ -157,6 +157,8 @@ def evaluate(
                 check(task, name, "skip", unscored, hidden=hidden)
             elif hidden and not reveal:
                 check(task, name, "skip", SEALED, hidden=True)
+            elif scored is None and source == "rerun" and run is None:
+                check(task, name, "skip", rerun_problem, hidden=hidden)  # skipped on purpose: no verdict
             elif results is None:
                 check(task, name, "fail", f"no predictions to score: {problem}", hidden=hidden)
             elif results[split] < bar:

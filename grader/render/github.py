@@ -22,10 +22,12 @@ from ..results import Report, TaskResult
 def _entries(task: TaskResult) -> list[dict]:
     counted = [c for c in task.checks if c.status != "skip"]
     if not counted:
+        # e.g. a sealed private leaderboard: say why, worth nothing until it is scored
+        reasons = sorted({c.message for c in task.checks if c.message})
         return [{
-            "name": f"{task.id}: no check ran",
-            "status": "error",
-            "message": "no check ran for this task",
+            "name": f"{task.id}: not scored",
+            "status": "fail" if reasons else "error",
+            "message": "; ".join(reasons) or "no check ran for this task",
             "score": 0,
             "line_no": 0,
             "test_code": "",

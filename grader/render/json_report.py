@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from dataclasses import asdict
+
 from ..results import Report
 
 
@@ -37,6 +39,8 @@ def as_dict(report: Report) -> dict:
             }
             for c in report.checks
         ],
+        # sealed private numbers are None in the summary, so nothing private is written
+        "competition": asdict(report.competition) if report.competition is not None else None,
     }
 
 

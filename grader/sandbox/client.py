@@ -134,6 +134,7 @@ class Worker:
         self._output_pos = 0
         self.pid = None
         self.pidfd = None
+        self._killed = False
         self.sock = None
         self.status_r = None
         self.isolation = isolation.RLIMITS_ONLY
@@ -190,7 +191,9 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        if self.pidfd is None:
+        # once we have sent SIGKILL the worker is gone for our purposes, even if the
+        # kernel has not finished it yet (the pidfd turns readable only at its exit)
+        if self.pidfd is None or self._killed:
             return False
         ready, _, _ = select.select([self.pidfd], [], [], 0)
         return not ready
@@ -316,6 +319,7 @@ class Worker:
         return f"exited with status {code} (student code must not call sys.exit or os._exit)"
 
     def kill(self) -> None:
+        self._killed = True
         if self.pidfd is not None:
             try:
                 signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
