@@ -115,6 +115,11 @@ def explain(error: StudentError, sub: Submission, module_path: str) -> StudentEr
         text = str(error.info.get("text", "")).strip()
         if text:
             message += f" — `{text[:120]}`"
+    elif sub.kind == "notebook" and isinstance(error, StudentImportError) and "took longer than" in message:
+        message += (
+            " — code at the top level of a notebook runs whenever the grader imports it; "
+            'put training in main() and call it under `if __name__ == "__main__":`'
+        )
     elif error.frames:
         path, line, _name, code = error.frames[-1]
         where = f"{sub.shown(path)}, {sub.locate(path, int(line or 0))}"

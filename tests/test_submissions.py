@@ -90,3 +90,14 @@ def test_folder_skips_links(tmp_path, hw1):
     (tmp_path / "leak.py").symlink_to(REPO / "reference" / "hw1" / "regression.py")
     sub = submission.load(tmp_path, hw1)
     assert [rel for rel, _ in sub.files] == ["regression.py"]
+
+
+def test_slow_notebook_import_says_to_guard_training(tmp_path, hw1, zygote):
+    from grader.grading import grade
+
+    cells = ["import time\ntime.sleep(30)  # training at the top level", "def predict(x, w, b):\n    return x @ w + b"]
+    path = tmp_path / "hw1.ipynb"
+    path.write_text(_notebook(cells))
+    report = grade(hw1, path, include_hidden=False, zygote=zygote)
+    message = next(c for c in report.checks if c.task == "predict").message
+    assert "took longer than 1 s to import" in message and 'if __name__ == "__main__":' in message, message

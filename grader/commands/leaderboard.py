@@ -10,9 +10,6 @@ from rich.console import Console
 from .. import manifest as manifest_mod
 from ..render import leaderboard as render
 
-FORMATS = ("rich", "csv", "json")
-
-
 def run(name: str, submissions: list[Path], *, fmt: str, reveal: bool, hidden: Path | None, root: Path | None, isolate: bool) -> int:
     from ..sandbox.client import Zygote
 

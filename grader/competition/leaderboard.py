@@ -14,7 +14,7 @@ from .. import submission as submission_mod
 from ..errors import GraderError
 from ..manifest import Assignment
 from . import program, scoring
-from .evaluate import Options, parse_predictions, answer_for, expected_ids, labels_path, submitted_text
+from .evaluate import Options, answer_for, expected_ids, labels_path, parse_predictions, submitted_text
 from .predictions import Predictions
 
 
@@ -32,7 +32,7 @@ def standings(assignment: Assignment, paths: list[Path], zygote, *, hidden_dir: 
     competition = assignment.competition
     if competition is None:
         raise GraderError(f"{assignment.name} has no [competition] section, so no leaderboard")
-    answer, why = answer_for(assignment, Options(hidden_dir=hidden_dir))
+    answer, _ = answer_for(assignment, Options(hidden_dir=hidden_dir))
     if answer is None:
         raise GraderError(f"the leaderboard needs the test labels: {labels_path(assignment, hidden_dir)} is not here")
     from ..session import hidden_paths
