@@ -115,8 +115,12 @@ def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, 
                 duration=round(run.durations.get(nodeid, 0.0), 4),
                 weight=rec["weight"],
                 output=rec["output"],
+                violation=rec.get("violation", False),
             )
         )
+    from .static_checks import static_checks
+
+    checks += static_checks(assignment, loaded)  # forbidden APIs in the source zero their task
     levels = [run.session.isolation] if run.session is not None and run.session.isolation else []
     summary = None
     if assignment.competition is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AssignmentNotFound, ManifestError
+from .sandbox.forbidden import GROUPS as FORBIDDEN_GROUPS
 
 MANIFEST = "assignment.toml"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -40,6 +41,7 @@ class Task:
     file: str
     functions: tuple[str, ...]
     kind: str = "checks"  # "checks": scored by pytest checks; "competition": by the prediction run
+    forbidden: tuple[str, ...] = ()  # API groups the task's functions may not use (sandbox/forbidden.py)
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ class Assignment:
     def task(self, task_id: str) -> Task | None:
         return next((t for t in self.tasks if t.id == task_id), None)
 
+    def task_of(self, function: str) -> Task | None:
+        return next((t for t in self.tasks if function in t.functions), None)
+
     def file_of(self, function: str) -> str | None:
         for t in self.tasks:
             if function in t.functions:
@@ -126,7 +131,7 @@ _COMPETITION_KEYS = {
 }  # fmt: skip
 METRICS = ("mse", "rmse", "mae")
 COUNTS = ("rerun", "submitted")
-_TASK_KEYS = {"id", "title", "points", "file", "functions"}
+_TASK_KEYS = {"id", "title", "points", "file", "functions", "forbidden"}
 _LIMIT_KEYS = {
     "call_timeout": (float, 0.01, 3600),
     "memory_mb": (int, 64, 1 << 20),
@@ -249,9 +254,17 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
             if f in seen_functions:
                 raise r.fail(f"{where}functions[{j}]", f"{_show(f)} is already listed by task {_show(seen_functions[f])}")
             seen_functions[f] = tid
+        forbidden = r.get(t, "forbidden", where, list, default=[])
+        for j, api in enumerate(forbidden):
+            if api not in FORBIDDEN_GROUPS:
+                known = ", ".join(f'"{g}"' for g in FORBIDDEN_GROUPS)
+                raise r.fail(f"{where}forbidden[{j}]", f"must be one of {known}, got {_show(api)}")
         tasks.append(
-            Task(id=tid, title=r.get(t, "title", where, str, default=tid), points=points, file=file, functions=tuple(functions))
-        )
+            Task(
+                id=tid, title=r.get(t, "title", where, str, default=tid), points=points, file=file,
+                functions=tuple(functions), forbidden=tuple(forbidden),
+            )
+        )  # fmt: skip
 
     competition = None
     if "competition" in data:

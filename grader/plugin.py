@@ -26,7 +26,7 @@ import pytest
 from . import manifest as manifest_mod
 from . import submission as submission_mod
 from .errors import GraderError
-from .sandbox.errors import StudentError
+from .sandbox.errors import StudentError, StudentForbidden
 from .sandbox.worker import seed_torch
 
 VISIBILITIES = ("public", "hidden")
@@ -290,10 +290,10 @@ class StudentProxy:
         if self._session.assignment.file_of(name) is None:
             raise LookupError(f"no task in assignment.toml lists a function named `{name}`")
 
-        def call(*args: Any, **kwargs: Any) -> Any:
+        def invoke(args: tuple, kwargs: dict, keep_objects: bool) -> Any:
             __tracebackhide__ = True
             try:
-                result = self._session.call(name, args, kwargs, timeout=self._timeout, seed=self._record.seed)
+                result = self._session.call(name, args, kwargs, timeout=self._timeout, seed=self._record.seed, keep_objects=keep_objects)
             except StudentError as e:
                 if e.output:
                     self._record.output.append(e.output)
@@ -302,7 +302,18 @@ class StudentProxy:
                 self._record.output.append(result.output)
             return result.value
 
+        def call(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            return invoke(args, kwargs, False)
+
+        def keeping_objects(*args: Any, **kwargs: Any) -> Any:
+            """Like the call, but objects that cannot cross (a cache of the student's own
+            making) stay in the worker; hand them back to a later call as they are."""
+            __tracebackhide__ = True
+            return invoke(args, kwargs, True)
+
         call.__name__ = name
+        call.keeping_objects = keeping_objects
         return call
 
     @property
@@ -363,6 +374,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 "message": message,
                 "output": "".join(record.output),
                 "phase": report.when,
+                "violation": call.excinfo is not None and isinstance(call.excinfo.value, StudentForbidden),
             },
         )
     )

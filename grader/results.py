@@ -20,6 +20,7 @@ class CheckResult:
     output: str = ""
     score: float = 0.0
     max_score: float = 0.0
+    violation: bool = False  # used an API the task forbids: the whole task scores 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,9 @@ def score_tasks(assignment: Assignment, checks: list[CheckResult]) -> tuple[Task
             scored.append(_replace(c, max_score=share, score=share if c.status == "pass" else 0.0))
         passed = sum(c.weight for c in mine if c.status == "pass")
         score = task.points * passed / total if total else 0.0  # not a sum of shares: 9 x 1/9 != 1
+        if any(c.violation for c in mine):
+            score = 0.0
+            scored = [_replace(c, score=0.0) for c in scored]
         tasks.append(TaskResult(task.id, task.title, task.points, score, tuple(scored)))
     return tuple(tasks)
 

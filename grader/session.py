@@ -15,7 +15,7 @@ from typing import Any
 from .manifest import Assignment
 from .sandbox import isolation
 from .sandbox.client import Worker, WorkerSpec, Zygote
-from .sandbox.errors import StudentError, StudentImportError, StudentMissing
+from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing
 from .submission import Submission
 
 
@@ -38,6 +38,9 @@ class GradingSession:
             isolate=isolate,
             output_limit=assignment.limits.output_bytes,
         )
+        # each task function with the API groups its task forbids (empty when none do)
+        forbids = any(t.forbidden for t in assignment.tasks)
+        self.rules = {f: t.forbidden for t in assignment.tasks for f in t.functions} if forbids else {}
         self.worker: Worker | None = None
         self.isolation: str | None = None
         self._loaded: set[str] = set()
@@ -54,11 +57,12 @@ class GradingSession:
             self.isolation = isolation.weakest([self.worker.isolation, *([self.isolation] if self.isolation else [])])
         return self.worker
 
-    def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> CallResult:
+    def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int, keep_objects: bool = False) -> CallResult:
         """Calls a student function. Raises StudentError (with the output so far attached)."""
-        file = self.assignment.file_of(function)
-        if file is None:
+        task = self.assignment.task_of(function)
+        if task is None:
             raise LookupError(f"no task in {self.assignment.manifest_path.name} lists a function named `{function}`")
+        file = task.file
         module_path = self.submission.modules.get(file, file)
         module_name = Path(file).stem
         with self._lock:
@@ -73,7 +77,10 @@ class GradingSession:
                         self._import_failures[module_path] = self._explain(e, module_path)
                         raise self._import_failures[module_path] from None
                     self._loaded.add(module_path)
-                value = worker.call(module_name, module_path, function, args, kwargs, timeout=timeout, seed=seed)
+                value = worker.call(
+                    module_name, module_path, function, args, kwargs, timeout=timeout, seed=seed,
+                    rules=self.rules, keep_objects=keep_objects,
+                )  # fmt: skip
             except StudentError as e:
                 error = self._explain(e, module_path)
                 error.output = worker.read_output()
@@ -108,7 +115,15 @@ def explain(error: StudentError, sub: Submission, module_path: str) -> StudentEr
     message = error.message.replace(module_path, shown) if module_path != shown else error.message
     if isinstance(error, StudentMissing) and sub.kind == "notebook":
         message = message.replace(f"in {shown}", f"in {shown} (define it in a code cell)")
-    if error.info.get("syntax"):
+    if isinstance(error, StudentForbidden):
+        uses = []
+        for u in error.info.get("uses", []):
+            path, line = str(u.get("path") or ""), int(u.get("line") or 0)
+            where = f" at {sub.shown(path)}, {sub.locate(path, line)}" if path else ""
+            uses.append(f"{str(u.get('api'))[:80]}{where}" + (f": {str(u.get('code'))[:120]}" if u.get("code") else ""))
+        function = message.split("`")[1] if message.count("`") >= 2 else "this function"
+        message = f"`{function}` used an API its task forbids: {'; '.join(uses)} (the whole task scores 0)"
+    elif error.info.get("syntax"):
         lineno = int(error.info.get("lineno") or 0)
         detail = error.info.get("detail", "invalid syntax")
         message = f"{shown} has a syntax error in {sub.locate(module_path, lineno)}: {detail}"

@@ -28,6 +28,7 @@ from .errors import (
     StudentCrash,
     StudentError,
     StudentException,
+    StudentForbidden,
     StudentImportError,
     StudentMissing,
     StudentNotImplemented,
@@ -261,13 +262,24 @@ class Worker:
             self.kill()
             raise _error_from_reply(reply.get("error"), path, while_running=True)
 
-    def call(self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int) -> Any:
-        """Calls ``function`` in the worker. Raises StudentError subclasses on any failure."""
+    def call(
+        self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int,
+        rules: dict[str, tuple[str, ...]] | None = None, keep_objects: bool = False,
+    ) -> Any:
+        """Calls ``function`` in the worker. Raises StudentError subclasses on any failure.
+
+        ``rules``: for every task function, the API groups its task forbids (see
+        sandbox/forbidden.py). ``keep_objects``: values that cannot cross (a layer's cache
+        of arbitrary objects) stay in the worker as RemoteObjects.
+        """
         from .codec import DecodeError, Decoder, encode_arguments  # torch: loaded only once calls start
 
         self.seq += 1
         tree, buffers, originals = encode_arguments(args, kwargs)
-        header = {"seq": self.seq, "module": module, "path": path, "function": function, "seed": seed, **tree}
+        header = {
+            "seq": self.seq, "module": module, "path": path, "function": function, "seed": seed,
+            "rules": {f: list(g) for f, g in (rules or {}).items()}, "keep_objects": keep_objects, **tree,
+        }  # fmt: skip
         deadline = time.monotonic() + timeout
         try:
             channel.send(self.sock, header, buffers)
@@ -369,6 +381,17 @@ def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -
         if err.get("not_implemented"):
             return StudentNotImplemented(f"`{function}` is not implemented yet")
         return StudentException(_exception_text(err, f"`{function}`"), frames=err.get("frames"))
+    if kind == "forbidden":
+        uses = [u for u in err.get("uses", []) if isinstance(u, dict)][:3]
+        said = "; ".join(
+            f"{str(u.get('api', 'a forbidden API'))[:80]}"
+            + (f" at {str(u.get('path'))[:80]}, line {u.get('line')}" if u.get("path") else "")
+            + (f": {str(u.get('code'))[:120]}" if u.get("code") else "")
+            for u in uses
+        )
+        return StudentForbidden(f"`{function}` used an API its task forbids: {said} (the task scores 0)", uses=uses)
+    if kind == "stale":
+        return StudentBadOutput(f"`{function}` got back {str(err.get('message', 'an object that is gone'))[:300]}")
     if kind == "bad_value":
         return StudentBadOutput(f"`{function}` returned a value the grader cannot accept: {err.get('message', '')}")
     return StudentBadOutput(f"`{function}` failed: {str(err.get('message', kind))[:500]}")

@@ -41,12 +41,43 @@ MAX_NODES = 1_000_000
 MAX_DIMS = 16
 
 
+class RemoteObject:
+    """An object that stayed in the worker (e.g. a layer's cache): the trusted side holds
+    only its number and the worker it lives in, and can hand it back to a later call."""
+
+    __slots__ = ("number", "worker")
+
+    def __init__(self, number: int, worker: str):
+        self.number = number
+        self.worker = worker
+
+    def __repr__(self) -> str:
+        return f"<object kept in the worker #{self.number}>"
+
+
+class HandleStore:
+    """Worker side: objects kept for the trusted side, by number."""
+
+    def __init__(self, token: str):
+        self.token = token
+        self.objects: dict[int, Any] = {}
+
+    def add(self, obj: Any) -> int:
+        number = len(self.objects)
+        self.objects[number] = obj
+        return number
+
+
 class EncodeError(Exception):
     """A value that may not cross the boundary (raised where it is encoded)."""
 
 
 class DecodeError(Exception):
     """A malformed message (raised on the receiving side)."""
+
+
+class StaleHandle(DecodeError):
+    """A kept object from a worker that no longer exists."""
 
 
 def _type_name(obj: Any) -> str:
@@ -62,7 +93,8 @@ class Encoder:
     holds (the arguments it sent us); they are encoded as ``o`` nodes carrying state.
     """
 
-    def __init__(self, originals: dict[int, int] | None = None, first_ref: int = 0):
+    def __init__(self, originals: dict[int, int] | None = None, first_ref: int = 0, handles: HandleStore | None = None):
+        self._handles = handles  # worker side, when the call allows objects to stay behind
         self.buffers: list[bytes] = []
         self._originals = dict(originals or {})
         self._seen: dict[int, int] = {}
@@ -115,6 +147,10 @@ class Encoder:
             raise EncodeError(
                 f"got a torch.Tensor subclass `{_type_name(obj)}`; return a plain torch.Tensor"
             )
+        if cls is RemoteObject:  # trusted side, handing a kept object back
+            return {"t": "H", "v": obj.number, "w": obj.worker}
+        if self._handles is not None:
+            return {"t": "H", "v": self._handles.add(obj), "w": self._handles.token}
         raise EncodeError(
             f"got an object of type `{_type_name(obj)}`; only tensors, numbers, strings, bools, None "
             "and lists, tuples and dicts of those can be returned"
@@ -192,7 +228,10 @@ def _float_in(v: Any) -> float:
 class Decoder:
     """Strictly rebuilds plain values; every field is checked before use."""
 
-    def __init__(self, buffers: list[bytes], originals: list[Any] | None = None, *, cuda_ok: bool | None = None):
+    def __init__(
+        self, buffers: list[bytes], originals: list[Any] | None = None, *, cuda_ok: bool | None = None, handles: HandleStore | None = None
+    ):
+        self._handles = handles  # worker side: resolve kept objects; trusted side: None
         self.buffers = buffers
         self.refs: dict[int, Any] = dict(enumerate(originals or []))
         self._n_originals = len(originals or [])
@@ -231,6 +270,15 @@ class Decoder:
             return self.refs[ref]
         if t == "o":
             return self._apply_original(node, depth)
+        if t == "H":
+            number, worker = node.get("v"), node.get("w")
+            if type(number) is not int or type(worker) is not str:
+                raise DecodeError("bad handle")
+            if self._handles is None:
+                return RemoteObject(number, worker)
+            if worker != self._handles.token or number not in self._handles.objects:
+                raise StaleHandle("an object kept from an earlier call is gone: the worker was replaced after a failure")
+            return self._handles.objects[number]
         if t in ("l", "d", "T", "A"):
             ref = node.get("ref")
             if type(ref) is not int or ref < self._n_originals or ref in self.refs:

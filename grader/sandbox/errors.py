@@ -53,3 +53,7 @@ class StudentCrash(StudentError):
 
 class StudentBadOutput(StudentError):
     pass
+
+
+class StudentForbidden(StudentError):
+    """The code called an API its task forbids: the whole task scores 0."""

@@ -15,8 +15,8 @@ import traceback
 import types
 from typing import Any
 
-from . import channel
-from .codec import Decoder, EncodeError, Encoder
+from . import channel, forbidden
+from .codec import Decoder, EncodeError, Encoder, HandleStore, StaleHandle
 
 MAX_TEXT = 4000
 
@@ -44,6 +44,7 @@ class StudentModules:
 
     def __init__(self, root: str):
         self.root = root
+        self.kept = HandleStore(os.urandom(8).hex())  # objects a call left behind (a cache)
         self.by_path: dict[str, types.ModuleType] = {}
         self.failed: dict[str, dict] = {}
 
@@ -188,9 +189,11 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
         return {"seq": seq, "ok": True}, []
     try:
         module_name, path, func_name = header["module"], header["path"], header["function"]
-        decoder = Decoder(buffers)
+        decoder = Decoder(buffers, handles=modules.kept)
         args = decoder.decode(header["args"])
         kwargs = decoder.decode(header["kwargs"])
+    except StaleHandle as e:
+        return {"seq": seq, "ok": False, "error": {"kind": "stale", "message": str(e)}}, []
     except Exception as e:  # a grader bug, never the student's
         return {"seq": seq, "ok": False, "error": {"kind": "protocol", "message": repr(e)}}, []
 
@@ -205,13 +208,20 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
         return {"seq": seq, "ok": False, "error": {"kind": "not_callable", "path": path, "name": func_name, "type": kind}}, []
 
     _seed(int(header.get("seed", 0)))
+    rules = forbidden.scope(header.get("rules") or {}, func_name, modules.root)
     try:
-        result = func(*args, **kwargs)
+        with rules:
+            result = func(*args, **kwargs)
     except BaseException as e:  # noqa: BLE001
+        if rules.violations:  # the use decides, whatever happened after it
+            return {"seq": seq, "ok": False, "error": {"kind": "forbidden", "uses": rules.violations[:5]}}, []
         return {"seq": seq, "ok": False, "error": {"kind": "exception", "path": path, **_describe(e, modules.root)}}, []
+    if rules.violations:
+        return {"seq": seq, "ok": False, "error": {"kind": "forbidden", "uses": rules.violations[:5]}}, []
 
     originals = {id(obj): ref for ref, obj in decoder.refs.items()}
-    encoder = Encoder(originals, first_ref=max(decoder.refs, default=-1) + 1)
+    kept = modules.kept if header.get("keep_objects") else None
+    encoder = Encoder(originals, first_ref=max(decoder.refs, default=-1) + 1, handles=kept)
     try:
         tree = {"result": encoder.encode(result), "args": encoder.encode(args), "kwargs": encoder.encode(kwargs)}
     except EncodeError as e:

@@ -36,7 +36,9 @@ def main() -> None:
     import numpy  # noqa: F401 - preloaded so workers start warm
     import torch  # noqa: F401
 
-    from . import worker  # noqa: F401
+    from . import forbidden, worker  # noqa: F401
+
+    forbidden.install()  # before any student code exists: every alias they take is guarded
 
     channel.send_with_fds(control, {"ready": True}, [])
     while True:

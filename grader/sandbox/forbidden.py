@@ -1,0 +1,162 @@
+"""Forbidden APIs at run time, on the worker side.
+
+A task may forbid groups of APIs (``forbidden = ["torch.autograd", ...]`` in the
+manifest). The zygote replaces each API of every group with a guard before any
+student code exists, so names a student binds later (``from torch.autograd import
+grad``, ``F = torch.nn.functional``, ``getattr(torch, "autograd")``) all reach the
+guard. During a call, a use is charged to the innermost task function on the stack
+(``mlp_loss`` calling the student's own ``linear_backward`` charges that task, not
+``mlp``) and recorded, with the student's file and line, if that function's task
+forbids the group. Nothing is raised: the call goes on, and the verdict (the task
+scores 0) is the trusted side's. Outside calls the guards pass straight through.
+
+The autograd engine itself is guarded too, so a backward pass started by any route
+(``Tensor.backward``, ``torch.autograd.grad``, a captured original) is seen. A task
+that forbids autograd also runs under ``torch.no_grad()``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+# group -> what a message calls it; the manifest's `forbidden` entries must be keys here
+GROUPS = {
+    "torch.autograd": "autograd (torch.autograd)",
+    "Tensor.backward": "Tensor.backward()",
+    "torch.nn.functional": "torch.nn.functional",
+    "torch.func": "torch.func",
+}
+AUTOGRAD_GROUPS = {"torch.autograd", "Tensor.backward"}
+
+
+class _Scope:
+    def __init__(self) -> None:
+        self.rules: dict[str, frozenset[str]] = {}  # every task function -> groups its task forbids
+        self.root = ""
+        self.violations: list[dict] = []
+
+
+SCOPE = _Scope()
+
+
+def _hit(groups: frozenset[str], api: str) -> None:
+    """Records a use if the innermost task function on the stack forbids one of ``groups``."""
+    import linecache
+
+    root = SCOPE.root + os.sep
+    frame = sys._getframe(2)
+    first = None  # the student's line nearest the call
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if filename.startswith(root):
+            if first is None:
+                first = frame
+            owner = frame.f_code.co_name
+            if owner in SCOPE.rules:
+                hit = groups & SCOPE.rules[owner]
+                if hit:
+                    where = first.f_code.co_filename
+                    record = {
+                        "api": api, "group": sorted(hit)[0], "function": owner, "path": os.path.relpath(where, SCOPE.root),
+                        "line": first.f_lineno, "code": linecache.getline(where, first.f_lineno).strip()[:160],
+                    }  # fmt: skip
+                    if not any(v["path"] == record["path"] and v["line"] == record["line"] for v in SCOPE.violations):
+                        SCOPE.violations.append(record)
+                return
+        frame = frame.f_back
+
+
+def _guard(group: str, api: str, original: Any) -> Any:
+    groups = frozenset({group})
+
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        if SCOPE.rules:
+            _hit(groups, api)
+        return original(*args, **kwargs)
+
+    # no functools.wraps: it would hand out the original as __wrapped__
+    guarded.__name__ = getattr(original, "__name__", api.rsplit(".", 1)[-1])
+    guarded.__qualname__ = guarded.__name__
+    guarded.__doc__ = getattr(original, "__doc__", None)
+    return guarded
+
+
+class _GuardedEngine:
+    """Stands in for the autograd engine: every backward pass goes through here."""
+
+    def __init__(self, engine: Any):
+        object.__setattr__(self, "_run", engine.run_backward)
+        object.__setattr__(self, "_engine", engine)
+
+    def run_backward(self, *args: Any, **kwargs: Any) -> Any:
+        if SCOPE.rules:
+            _hit(frozenset(AUTOGRAD_GROUPS), "a backward pass of the autograd engine")
+        return object.__getattribute__(self, "_run")(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_engine"), name)
+
+
+def install() -> None:
+    """Puts guards in place. Called once in the zygote, after ``import torch``."""
+    import torch
+    import torch.autograd.functional
+    import torch.func
+    import torch.nn.functional as F
+    from torch.autograd import grad_mode, variable
+
+    for name in ("grad", "backward"):
+        setattr(torch.autograd, name, _guard("torch.autograd", f"torch.autograd.{name}", getattr(torch.autograd, name)))
+    for name in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"):
+        fn = getattr(torch.autograd.functional, name)
+        setattr(torch.autograd.functional, name, _guard("torch.autograd", f"torch.autograd.functional.{name}", fn))
+    # turning gradients back on inside a task run under no_grad (torch itself uses
+    # set_grad_enabled(False) everywhere, e.g. in nn.Linear's init, so only this is guarded)
+    enable_grad = _guard("torch.autograd", "torch.enable_grad", grad_mode.enable_grad)
+    for module in (torch, torch.autograd, grad_mode):
+        module.enable_grad = enable_grad
+    torch.Tensor.backward = _guard("Tensor.backward", "Tensor.backward", torch.Tensor.backward)
+    variable.Variable._execution_engine = _GuardedEngine(variable.Variable._execution_engine)
+    for name in dir(F):
+        value = getattr(F, name)
+        if not name.startswith("_") and callable(value) and not isinstance(value, type):
+            setattr(F, name, _guard("torch.nn.functional", f"torch.nn.functional.{name}", value))
+    for name in dir(torch.func):
+        value = getattr(torch.func, name)
+        if not name.startswith("_") and callable(value) and not isinstance(value, type):
+            setattr(torch.func, name, _guard("torch.func", f"torch.func.{name}", value))
+
+
+class scope:
+    """``with scope(rules, function, root):`` runs a call under every task's rules.
+
+    ``rules`` maps each task function to the groups its task forbids. The violations
+    that count for this call are those charged to ``function`` itself.
+    """
+
+    def __init__(self, rules: dict, function: str, root: str):
+        self.rules = {str(f): frozenset(g for g in groups if g in GROUPS) for f, groups in dict(rules).items()}
+        self.function = function
+        self.root = root
+        self._no_grad = None
+
+    def __enter__(self) -> "scope":
+        if self.rules.get(self.function, frozenset()) & AUTOGRAD_GROUPS:
+            import torch
+
+            self._no_grad = torch.no_grad()
+            self._no_grad.__enter__()
+        SCOPE.rules = {f: g for f, g in self.rules.items() if g} if any(self.rules.values()) else {}
+        SCOPE.root, SCOPE.violations = self.root, []
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        SCOPE.rules = {}
+        if self._no_grad is not None:
+            self._no_grad.__exit__(*exc)
+
+    @property
+    def violations(self) -> list[dict]:
+        return [v for v in SCOPE.violations if v["function"] == self.function]
