@@ -61,11 +61,18 @@ class HandleStore:
     def __init__(self, token: str):
         self.token = token
         self.objects: dict[int, Any] = {}
+        self._numbers: dict[int, int] = {}  # id(obj) -> number, so a kept object keeps its number
 
     def add(self, obj: Any) -> int:
-        number = len(self.objects)
-        self.objects[number] = obj
+        number = self._numbers.get(id(obj))
+        if number is None:
+            number = len(self.objects)
+            self.objects[number] = obj
+            self._numbers[id(obj)] = number
         return number
+
+    def number_of(self, obj: Any) -> int | None:
+        return self._numbers.get(id(obj))
 
 
 class EncodeError(Exception):
@@ -93,8 +100,11 @@ class Encoder:
     holds (the arguments it sent us); they are encoded as ``o`` nodes carrying state.
     """
 
-    def __init__(self, originals: dict[int, int] | None = None, first_ref: int = 0, handles: HandleStore | None = None):
-        self._handles = handles  # worker side, when the call allows objects to stay behind
+    def __init__(
+        self, originals: dict[int, int] | None = None, first_ref: int = 0, handles: HandleStore | None = None, keep_new: bool = False
+    ):
+        self._handles = handles  # worker side: objects already kept are sent as their handle
+        self._keep_new = keep_new  # ... and, when the call allows it, new ones are kept too
         self.buffers: list[bytes] = []
         self._originals = dict(originals or {})
         self._seen: dict[int, int] = {}
@@ -149,7 +159,7 @@ class Encoder:
             )
         if cls is RemoteObject:  # trusted side, handing a kept object back
             return {"t": "H", "v": obj.number, "w": obj.worker}
-        if self._handles is not None:
+        if self._handles is not None and (self._keep_new or self._handles.number_of(obj) is not None):
             return {"t": "H", "v": self._handles.add(obj), "w": self._handles.token}
         raise EncodeError(
             f"got an object of type `{_type_name(obj)}`; only tensors, numbers, strings, bools, None "

@@ -220,8 +220,7 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
         return {"seq": seq, "ok": False, "error": {"kind": "forbidden", "uses": rules.violations[:5]}}, []
 
     originals = {id(obj): ref for ref, obj in decoder.refs.items()}
-    kept = modules.kept if header.get("keep_objects") else None
-    encoder = Encoder(originals, first_ref=max(decoder.refs, default=-1) + 1, handles=kept)
+    encoder = Encoder(originals, first_ref=max(decoder.refs, default=-1) + 1, handles=modules.kept, keep_new=bool(header.get("keep_objects")))
     try:
         tree = {"result": encoder.encode(result), "args": encoder.encode(args), "kwargs": encoder.encode(kwargs)}
     except EncodeError as e:

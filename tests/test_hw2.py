@@ -1,0 +1,127 @@
+"""hw2 as shipped: full marks for correct code in any style, the right task lost for each
+subtle mistake, and forbidden APIs found by reading and at run time."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import manifest
+from grader.grading import grade
+from tests.conftest import REPO
+
+REFERENCE = (REPO / "reference" / "hw2" / "layers.py").read_text()
+OTHER_STYLE = (REPO / "tests" / "submissions" / "hw2_other_style.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def hw2():
+    return manifest.find("hw2", REPO)
+
+
+@pytest.fixture
+def grade_hw2(hw2, zygote, tmp_path):
+    def run(source: str):
+        path = tmp_path / "layers.py"
+        path.write_text(source)
+        return grade(hw2, path, zygote=zygote)
+
+    return run
+
+
+def _scores(report) -> dict[str, float]:
+    return {t.id: t.score for t in report.tasks}
+
+
+def _replace(source: str, old: str, new: str) -> str:
+    assert old in source, old
+    return source.replace(old, new, 1)
+
+
+def test_reference_full_marks_and_stubs_zero(hw2, zygote):
+    ref = grade(hw2, hw2.reference_dir, zygote=zygote)
+    assert ref.score == ref.max_score == 12, [(c.name, c.message) for c in ref.checks if c.status != "pass" and c.status != "skip"]
+    stubs = grade(hw2, hw2.directory, zygote=zygote)
+    assert stubs.score == 0
+
+
+def test_other_correct_style_gets_full_marks(grade_hw2):
+    report = grade_hw2(OTHER_STYLE)
+    failures = [(c.name, c.message) for c in report.checks if c.status in ("fail", "error")]
+    assert report.score == 12, failures
+
+
+WRONG = {
+    "linear_backward": ("    return dout @ w.T, x.T @ dout, dout.sum(dim=0)", "    return dout @ w.T, x.T @ dout, dout.mean(dim=0)"),
+    "activations_backward": ("    return dout * (cache > 0).to(dout.dtype)", "    return dout * (cache >= 0).to(dout.dtype)"),
+    "softmax": ("    z = logits - logits.max(dim=1, keepdim=True).values\n    e = z.exp()", "    z = logits\n    e = z.exp()"),
+    "cross_entropy": ("    return loss, dlogits / n", "    return loss, dlogits"),
+    "mse": ("    return (diff * diff).mean(), 2 * diff / diff.numel()", "    return (diff * diff).mean(), diff / diff.numel()"),
+    "linear_forward": ("    return x @ w + b, (x, w)", "    return x @ w, (x, w)"),
+    "mlp": ('    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}', '    return loss, {"W1": dW1, "b1": db1, "W2": dW2.T.T * 0.5, "b2": db2}'),
+}
+
+
+@pytest.mark.parametrize("task", sorted(WRONG))
+def test_subtle_mistake_loses_points_on_its_task(grade_hw2, task):
+    old, new = WRONG[task]
+    report = grade_hw2(_replace(REFERENCE, old, new))
+    scores = _scores(report)
+    full_points = {t.id: t.points for t in report.tasks}
+    assert scores[task] < full_points[task], scores
+    # mlp_loss is built from the other layers: a mistake in one of them may cost it too
+    others = {k: v for k, v in scores.items() if k not in (task, "mlp")}
+    assert all(v == full_points[k] for k, v in others.items()), scores
+
+
+FORBIDDEN = {
+    # (task, function body replacement, where it is seen)
+    "autograd_grad": (
+        "linear_backward",
+        ("    x, w = cache\n    return dout @ w.T, x.T @ dout, dout.sum(dim=0)",
+         "    x, w = cache\n    x = x.detach().requires_grad_(True)\n    w = w.detach().requires_grad_(True)\n"
+         "    b = torch.zeros(w.shape[1], dtype=w.dtype, device=w.device, requires_grad=True)\n"
+         "    with torch.enable_grad():\n        out = x @ w + b\n        return torch.autograd.grad(out, (x, w, b), dout)"),
+        "torch.autograd.grad",
+    ),
+    "hidden_names_runtime_only": (
+        "linear_backward",
+        ("    x, w = cache\n    return dout @ w.T, x.T @ dout, dout.sum(dim=0)",
+         "    x, w = cache\n    import importlib\n    ag = getattr(importlib.import_module('tor' + 'ch'), 'auto' + 'grad')\n"
+         "    x = x.detach().requires_grad_(True)\n    w = w.detach().requires_grad_(True)\n"
+         "    b = torch.zeros(w.shape[1], dtype=w.dtype, device=w.device, requires_grad=True)\n"
+         "    try:\n        with torch.set_grad_enabled(True):\n            return ag.grad(x @ w + b, (x, w, b), dout)\n"
+         "    except Exception:\n        return dout @ w.T, x.T @ dout, dout.sum(dim=0)"),
+        "torch.autograd.grad",
+    ),
+    "tensor_backward": (
+        "activations_backward",
+        ("    return dout * cache * (1 - cache)",
+         "    x = torch.log(cache / (1 - cache)).detach().requires_grad_(True)\n"
+         "    with torch.set_grad_enabled(True):\n        torch.sigmoid(x).backward(dout)\n    return x.grad"),
+        "backward",
+    ),
+    "functional_alias_in_mlp": (
+        "mlp",
+        ("    a, c2 = relu_forward(h)", "    from torch.nn import functional as fn\n    a, c2 = fn.relu(h), h"),
+        "torch.nn.functional.relu",
+    ),
+    "torch_func_vjp": (
+        "cross_entropy",
+        ("    return loss, dlogits / n",
+         "    from torch import func as tf\n    _, vjp = tf.vjp(lambda z: -(z - z.logsumexp(1, keepdim=True))[rows, y].mean(), logits)\n"
+         "    return loss, vjp(torch.ones((), dtype=logits.dtype, device=logits.device))[0]"),
+        "torch.func.vjp",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FORBIDDEN))
+def test_forbidden_api_zeroes_exactly_its_task(grade_hw2, case):
+    task, (old, new), api = FORBIDDEN[case]
+    report = grade_hw2(_replace(REFERENCE, old, new))
+    scores = _scores(report)
+    full = {t.id: t.points for t in report.tasks}
+    assert scores[task] == 0, scores
+    assert all(v == full[k] for k, v in scores.items() if k != task), scores
+    messages = [c.message for c in report.checks if c.task == task and c.violation]
+    assert messages and any(api in m and "line" in m and "scores 0" in m for m in messages), messages
