@@ -42,9 +42,11 @@ def autograd_gradients(forward: Forward, inputs: Sequence[torch.Tensor], dout: t
     None for inputs that are not floating point (class indices)."""
     leaves = [t.detach().to(dtype).requires_grad_(True) if t.is_floating_point() else t for t in inputs]
     with torch.enable_grad():
-        out = forward(*leaves)
+        # a scalar loss, not grad_outputs: passing a grad tensor makes torch import sympy
+        # on first use (half a second per run)
+        loss = (forward(*leaves) * dout.to(dtype)).sum()
         wrt = [t for t in leaves if t.is_floating_point()]
-        grads = torch.autograd.grad(out, wrt, dout.to(dtype), allow_unused=True)
+        grads = torch.autograd.grad(loss, wrt, allow_unused=True)
     it = iter(grads)
     return [(lambda g, t: torch.zeros_like(t) if g is None else g.detach())(next(it), t) if t.is_floating_point() else None for t in leaves]
 

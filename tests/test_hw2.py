@@ -125,3 +125,36 @@ def test_forbidden_api_zeroes_exactly_its_task(grade_hw2, case):
     assert all(v == full[k] for k, v in scores.items() if k != task), scores
     messages = [c.message for c in report.checks if c.task == task and c.violation]
     assert messages and any(api in m and "line" in m and "scores 0" in m for m in messages), messages
+
+
+def test_a_cache_of_objects_stays_in_the_worker_and_goes_stale_with_it(hw2, zygote, tmp_path):
+    from grader import submission as submission_mod
+    from grader.sandbox.codec import RemoteObject
+    from grader.sandbox.errors import StudentBadOutput
+    from grader.session import GradingSession
+
+    path = tmp_path / "layers.py"
+    path.write_text(OTHER_STYLE)
+    session = GradingSession(hw2, submission_mod.load(path, hw2), zygote, hide=())
+    try:
+        import torch
+
+        x, w, b = torch.randn(3, 2), torch.randn(2, 4), torch.randn(4)
+        out, cache = session.call("linear_forward", (x, w, b), {}, timeout=10, seed=0, keep_objects=True).value
+        assert isinstance(cache, RemoteObject)  # a Cache instance never reaches this process
+        dx, dw, db = session.call("linear_backward", (torch.ones(3, 4), cache), {}, timeout=10, seed=0).value
+        assert torch.allclose(db, torch.full((4,), 3.0))
+        with pytest.raises(Exception, match="only tensors"):  # without keep_objects, objects are refused as before
+            session.call("linear_forward", (x, w, b), {}, timeout=10, seed=0)
+        # that failure replaced the worker: the old cache is gone, and the message says so
+        with pytest.raises(StudentBadOutput, match="worker was replaced"):
+            session.call("linear_backward", (torch.ones(3, 4), cache), {}, timeout=10, seed=0)
+    finally:
+        session.close()
+
+
+def test_device_mismatch_inside_student_code_is_explained():
+    from grader.sandbox.client import _exception_text
+
+    err = {"type": "RuntimeError", "message": "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"}
+    assert "create new tensors with device=x.device" in _exception_text(err, "`linear_backward`")

@@ -408,4 +408,6 @@ def _exception_text(err: dict, subject: str, when: str = "") -> str:
     lowered = message.lower()
     if err.get("memory") or "can't allocate memory" in lowered or "out of memory" in lowered:
         text += " (the worker's memory limit was reached)"
+    elif "expected all tensors to be on the same device" in lowered:
+        text += " (your code made a tensor on another device than its inputs: create new tensors with device=x.device)"
     return text
