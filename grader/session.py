@@ -15,7 +15,7 @@ from typing import Any
 from .manifest import Assignment
 from .sandbox import isolation
 from .sandbox.client import Worker, WorkerSpec, Zygote
-from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing
+from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing, forbidden_message
 from .submission import Submission
 
 
@@ -116,13 +116,8 @@ def explain(error: StudentError, sub: Submission, module_path: str) -> StudentEr
     if isinstance(error, StudentMissing) and sub.kind == "notebook":
         message = message.replace(f"in {shown}", f"in {shown} (define it in a code cell)")
     if isinstance(error, StudentForbidden):
-        uses = []
-        for u in error.info.get("uses", []):
-            path, line = str(u.get("path") or ""), int(u.get("line") or 0)
-            where = f" at {sub.shown(path)}, {sub.locate(path, line)}" if path else ""
-            uses.append(f"{str(u.get('api'))[:80]}{where}" + (f": {str(u.get('code'))[:120]}" if u.get("code") else ""))
-        function = message.split("`")[1] if message.count("`") >= 2 else "this function"
-        message = f"`{function}` used an API its task forbids: {'; '.join(uses)} (the whole task scores 0)"
+        place = lambda path, line: f"{sub.shown(path)}, {sub.locate(path, line)}"  # noqa: E731
+        message = forbidden_message(error.info.get("function", "this function"), error.info.get("uses", []), place)
     elif error.info.get("syntax"):
         lineno = int(error.info.get("lineno") or 0)
         detail = error.info.get("detail", "invalid syntax")

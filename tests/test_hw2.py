@@ -158,3 +158,19 @@ def test_device_mismatch_inside_student_code_is_explained():
 
     err = {"type": "RuntimeError", "message": "Expected all tensors to be on the same device, but found at least two devices, cuda:0 and cpu!"}
     assert "create new tensors with device=x.device" in _exception_text(err, "`linear_backward`")
+
+
+def test_forbidden_use_in_a_notebook_names_the_cell(hw2, zygote, tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    task, (old, new), _ = FORBIDDEN["hidden_names_runtime_only"]
+    source = _replace(REFERENCE, old, new)
+    head, rest = source.split("\ndef linear_backward", 1)
+    nb = new_notebook(cells=[new_markdown_cell("# hw2"), new_code_cell(head), new_code_cell("def linear_backward" + rest)])
+    path = tmp_path / "hw2.ipynb"
+    path.write_text(nbformat.writes(nb))
+    report = grade(hw2, path, zygote=zygote)
+    assert _scores(report)[task] == 0
+    messages = [c.message for c in report.checks if c.violation]
+    assert any("hw2.ipynb, cell 3, line" in m for m in messages), messages

@@ -117,3 +117,10 @@ def test_task_ids_of_the_competition_are_reserved(tmp_path):
     text = COMPETITION.replace('title = "C"\n', 'title = "C"\n[[tasks]]\nid = "training"\npoints = 1\nfile = "a.py"\nfunctions = ["f"]\n')
     with pytest.raises(ManifestError, match="competition"):
         _load(tmp_path, text)
+
+
+def test_forbidden_groups_are_checked(tmp_path):
+    good = _load(tmp_path, GOOD.replace('functions = ["predict"]', 'functions = ["predict"]\nforbidden = ["torch.autograd", "torch.func"]'))
+    assert good.tasks[0].forbidden == ("torch.autograd", "torch.func")
+    with pytest.raises(ManifestError, match=r'tasks\[0\]\.forbidden\[0\] must be one of "torch.autograd", .* got "torch.optim.Adam"'):
+        _load(tmp_path / "b", GOOD.replace('functions = ["predict"]', 'functions = ["predict"]\nforbidden = ["torch.optim.Adam"]'))

@@ -33,6 +33,7 @@ from .errors import (
     StudentMissing,
     StudentNotImplemented,
     StudentTimeout,
+    forbidden_message,
 )
 
 GRADER_ROOT = str(Path(__file__).resolve().parents[2])
@@ -383,13 +384,7 @@ def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -
         return StudentException(_exception_text(err, f"`{function}`"), frames=err.get("frames"))
     if kind == "forbidden":
         uses = [u for u in err.get("uses", []) if isinstance(u, dict)][:3]
-        said = "; ".join(
-            f"{str(u.get('api', 'a forbidden API'))[:80]}"
-            + (f" at {str(u.get('path'))[:80]}, line {u.get('line')}" if u.get("path") else "")
-            + (f": {str(u.get('code'))[:120]}" if u.get("code") else "")
-            for u in uses
-        )
-        return StudentForbidden(f"`{function}` used an API its task forbids: {said} (the task scores 0)", uses=uses)
+        return StudentForbidden(forbidden_message(function, uses), function=function, uses=uses)
     if kind == "stale":
         return StudentBadOutput(f"`{function}` got back {str(err.get('message', 'an object that is gone'))[:300]}")
     if kind == "bad_value":

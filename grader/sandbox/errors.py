@@ -57,3 +57,14 @@ class StudentBadOutput(StudentError):
 
 class StudentForbidden(StudentError):
     """The code called an API its task forbids: the whole task scores 0."""
+
+
+def forbidden_message(function: str, uses: list[dict], place=lambda path, line: f"{path}, line {line}") -> str:
+    """``uses`` as the worker reports them; ``place(path, line)`` says where, in the student's terms."""
+    said = "; ".join(
+        str(u.get("api", "a forbidden API"))[:80]
+        + (f" at {place(str(u.get('path'))[:80], int(u.get('line') or 0))}" if u.get("path") else "")
+        + (f": {str(u.get('code'))[:120]}" if u.get("code") else "")
+        for u in uses[:3]
+    )
+    return f"`{function}` used an API its task forbids: {said} (the whole task scores 0)"
