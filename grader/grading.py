@@ -7,6 +7,7 @@ overlaps ours.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -172,7 +173,18 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
         args += ["--grader-hidden", str(hidden_dir)]
     if not isolate:
         args.append("--grader-no-isolation")
-    code = pytest.main(args, plugins=[plugin, run])
+    # No plugins from entry points: ours is passed in, and others installed beside it
+    # (coverage, xdist...) have no business in a grading run. It also stops pytest from
+    # re-writing the assertions of every grader module on each run (0.1 s).
+    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        code = pytest.main(args, plugins=[plugin, run])
+    finally:
+        if autoload is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
     if code == pytest.ExitCode.USAGE_ERROR:

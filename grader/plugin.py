@@ -190,9 +190,23 @@ def _active(config: pytest.Config) -> bool:
     return state is not None and state.settings is not None
 
 
+NO_CUDA = "CUDA is not available on this machine"
+
+
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     state = config.stash[STATE]
+    cuda = None
     for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if params.get("device") == "cuda":
+            if cuda is None:
+                import torch
+
+                cuda = torch.cuda.is_available()
+            if not cuda:
+                # a skip marker, not a skip raised in the fixture: pytest would build a
+                # traceback (and parse the file) for each of dozens of CUDA variants
+                item.add_marker(pytest.mark.skip(reason=NO_CUDA))
         uses_grader = any(name in getattr(item, "fixturenames", ()) for name in ("student", "ref"))
         if state.settings is None and uses_grader:
             state.settings_for(Path(item.path))
@@ -346,7 +360,7 @@ def device(request: pytest.FixtureRequest):
     import torch
 
     if request.param == "cuda" and not torch.cuda.is_available():
-        pytest.skip("CUDA is not available on this machine")
+        pytest.skip(NO_CUDA)
     return torch.device(request.param)
 
 
