@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import AssignmentNotFound, ManifestError
-from .sandbox.forbidden import GROUPS as FORBIDDEN_GROUPS
+from .sandbox.forbidden import ROOTS as FORBIDDEN_ROOTS
+from .sandbox.forbidden import known as forbidden_known
 
 MANIFEST = "assignment.toml"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -256,9 +257,9 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
             seen_functions[f] = tid
         forbidden = r.get(t, "forbidden", where, list, default=[])
         for j, api in enumerate(forbidden):
-            if api not in FORBIDDEN_GROUPS:
-                known = ", ".join(f'"{g}"' for g in FORBIDDEN_GROUPS)
-                raise r.fail(f"{where}forbidden[{j}]", f"must be one of {known}, got {_show(api)}")
+            if not isinstance(api, str) or not forbidden_known(api):
+                roots = ", ".join(f'"{g}"' for g in FORBIDDEN_ROOTS)
+                raise r.fail(f"{where}forbidden[{j}]", f"must be one of {roots} or a name under one, got {_show(api)}")
         tasks.append(
             Task(
                 id=tid, title=r.get(t, "title", where, str, default=tid), points=points, file=file,

@@ -21,14 +21,18 @@ import os
 import sys
 from typing import Any
 
-# group -> what a message calls it; the manifest's `forbidden` entries must be keys here
-GROUPS = {
-    "torch.autograd": "autograd (torch.autograd)",
-    "Tensor.backward": "Tensor.backward()",
-    "torch.nn.functional": "torch.nn.functional",
-    "torch.func": "torch.func",
-}
+# A manifest's `forbidden` entry is one of these roots or a name under one
+# ("torch.nn.functional.batch_norm"); it forbids every guarded API it names or contains.
+ROOTS = ("torch.autograd", "Tensor.backward", "torch.nn.functional", "torch.func", "torch.optim")
 AUTOGRAD_GROUPS = {"torch.autograd", "Tensor.backward"}
+
+
+def known(entry: str) -> bool:
+    return any(entry == root or entry.startswith(root + ".") for root in ROOTS)
+
+
+def _covers(rule: str, api: str) -> bool:
+    return api == rule or api.startswith(rule + ".")
 
 
 class _Scope:
@@ -41,8 +45,8 @@ class _Scope:
 SCOPE = _Scope()
 
 
-def _hit(groups: frozenset[str], api: str) -> None:
-    """Records a use if the innermost task function on the stack forbids one of ``groups``."""
+def _hit(apis: tuple[str, ...], shown: str) -> None:
+    """Records a use if the innermost task function on the stack forbids one of ``apis``."""
     import linecache
 
     root = SCOPE.root + os.sep
@@ -55,11 +59,11 @@ def _hit(groups: frozenset[str], api: str) -> None:
                 first = frame
             owner = frame.f_code.co_name
             if owner in SCOPE.rules:
-                hit = groups & SCOPE.rules[owner]
+                hit = [rule for rule in SCOPE.rules[owner] for api in apis if _covers(rule, api)]
                 if hit:
                     where = first.f_code.co_filename
                     record = {
-                        "api": api, "group": sorted(hit)[0], "function": owner, "path": os.path.relpath(where, SCOPE.root),
+                        "api": shown, "group": hit[0], "function": owner, "path": os.path.relpath(where, SCOPE.root),
                         "line": first.f_lineno, "code": linecache.getline(where, first.f_lineno).strip()[:160],
                     }  # fmt: skip
                     if not any(v["path"] == record["path"] and v["line"] == record["line"] for v in SCOPE.violations):
@@ -68,12 +72,12 @@ def _hit(groups: frozenset[str], api: str) -> None:
         frame = frame.f_back
 
 
-def _guard(group: str, api: str, original: Any) -> Any:
-    groups = frozenset({group})
+def _guard(api: str, original: Any) -> Any:
+    apis = (api,)
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if SCOPE.rules:
-            _hit(groups, api)
+            _hit(apis, api)
         return original(*args, **kwargs)
 
     # no functools.wraps: it would hand out the original as __wrapped__
@@ -92,7 +96,7 @@ class _GuardedEngine:
 
     def run_backward(self, *args: Any, **kwargs: Any) -> Any:
         if SCOPE.rules:
-            _hit(frozenset(AUTOGRAD_GROUPS), "a backward pass of the autograd engine")
+            _hit(("torch.autograd.engine", "Tensor.backward"), "a backward pass of the autograd engine")
         return object.__getattribute__(self, "_run")(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
@@ -107,26 +111,36 @@ def install() -> None:
     import torch.nn.functional as F
     from torch.autograd import grad_mode, variable
 
+    import torch.optim
+
     for name in ("grad", "backward"):
-        setattr(torch.autograd, name, _guard("torch.autograd", f"torch.autograd.{name}", getattr(torch.autograd, name)))
+        setattr(torch.autograd, name, _guard(f"torch.autograd.{name}", getattr(torch.autograd, name)))
     for name in ("jacobian", "hessian", "vjp", "jvp", "hvp", "vhp"):
         fn = getattr(torch.autograd.functional, name)
-        setattr(torch.autograd.functional, name, _guard("torch.autograd", f"torch.autograd.functional.{name}", fn))
+        setattr(torch.autograd.functional, name, _guard(f"torch.autograd.functional.{name}", fn))
     # turning gradients back on inside a task run under no_grad (torch itself uses
     # set_grad_enabled(False) everywhere, e.g. in nn.Linear's init, so only this is guarded)
-    enable_grad = _guard("torch.autograd", "torch.enable_grad", grad_mode.enable_grad)
+    enable_grad = _guard("torch.autograd.enable_grad", grad_mode.enable_grad)
     for module in (torch, torch.autograd, grad_mode):
         module.enable_grad = enable_grad
-    torch.Tensor.backward = _guard("Tensor.backward", "Tensor.backward", torch.Tensor.backward)
+    torch.Tensor.backward = _guard("Tensor.backward", torch.Tensor.backward)
     variable.Variable._execution_engine = _GuardedEngine(variable.Variable._execution_engine)
     for name in dir(F):
         value = getattr(F, name)
         if not name.startswith("_") and callable(value) and not isinstance(value, type):
-            setattr(F, name, _guard("torch.nn.functional", f"torch.nn.functional.{name}", value))
+            setattr(F, name, _guard(f"torch.nn.functional.{name}", value))
     for name in dir(torch.func):
         value = getattr(torch.func, name)
         if not name.startswith("_") and callable(value) and not isinstance(value, type):
-            setattr(torch.func, name, _guard("torch.func", f"torch.func.{name}", value))
+            setattr(torch.func, name, _guard(f"torch.func.{name}", value))
+    # every optimizer's constructor goes through Optimizer.__init__; the functional forms
+    # (torch.optim.adam.adam, ...) are guarded where they live
+    torch.optim.Optimizer.__init__ = _guard("torch.optim.Optimizer", torch.optim.Optimizer.__init__)
+    for module_name in ("sgd", "adam", "adamw", "adagrad", "rmsprop"):
+        module = getattr(torch.optim, module_name, None)
+        fn = getattr(module, module_name, None)
+        if callable(fn):
+            setattr(module, module_name, _guard(f"torch.optim.{module_name}.{module_name}", fn))
 
 
 class scope:
@@ -137,13 +151,13 @@ class scope:
     """
 
     def __init__(self, rules: dict, function: str, root: str):
-        self.rules = {str(f): frozenset(g for g in groups if g in GROUPS) for f, groups in dict(rules).items()}
+        self.rules = {str(f): frozenset(g for g in groups if known(g)) for f, groups in dict(rules).items()}
         self.function = function
         self.root = root
         self._no_grad = None
 
     def __enter__(self) -> "scope":
-        if self.rules.get(self.function, frozenset()) & AUTOGRAD_GROUPS:
+        if any(rule in AUTOGRAD_GROUPS or rule.startswith("torch.autograd.") for rule in self.rules.get(self.function, ())):
             import torch
 
             self._no_grad = torch.no_grad()
