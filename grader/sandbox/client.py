@@ -309,6 +309,10 @@ class Worker:
         except (DecodeError, KeyError, TypeError, ValueError, RuntimeError) as e:
             self.kill()
             raise StudentBadOutput(f"`{function}` returned a value that could not be read back ({e})") from None
+        uses = reply.get("forbidden")
+        if uses:
+            uses = [u for u in uses if isinstance(u, dict)][:3] if isinstance(uses, list) else []
+            raise StudentForbidden(forbidden_message(function, uses), function=function, uses=uses, value=value)
         return value
 
     def _death(self) -> str:

@@ -72,12 +72,14 @@ def _hit(apis: tuple[str, ...], shown: str) -> None:
         frame = frame.f_back
 
 
-def _guard(api: str, original: Any) -> Any:
+def _guard(api: str, original: Any, shown: str | None = None) -> Any:
+    """``api`` is the name rules match; ``shown`` what a message calls it, when they differ."""
     apis = (api,)
+    said = shown or api
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
         if SCOPE.rules:
-            _hit(apis, api)
+            _hit(apis, said)
         return original(*args, **kwargs)
 
     # no functools.wraps: it would hand out the original as __wrapped__
@@ -133,6 +135,8 @@ def install() -> None:
         value = getattr(torch.func, name)
         if not name.startswith("_") and callable(value) and not isinstance(value, type):
             setattr(torch.func, name, _guard(f"torch.func.{name}", value))
+    # the same kernel without going through F
+    torch.batch_norm = _guard("torch.nn.functional.batch_norm", torch.batch_norm, "torch.batch_norm")
     # every optimizer's constructor goes through Optimizer.__init__; the functional forms
     # (torch.optim.adam.adam, ...) are guarded where they live
     torch.optim.Optimizer.__init__ = _guard("torch.optim.Optimizer", torch.optim.Optimizer.__init__)

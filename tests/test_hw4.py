@@ -1,0 +1,105 @@
+"""hw4 as shipped: full marks for correct code in any style, the named mistakes caught on
+their own task, and batch_norm/autograd off limits in the batch-norm tasks."""
+
+from __future__ import annotations
+
+import pytest
+
+from grader import manifest
+from grader.grading import grade
+from tests.conftest import REPO
+
+REFERENCE = (REPO / "reference" / "hw4" / "normalization.py").read_text()
+OTHER_STYLE = (REPO / "tests" / "submissions" / "hw4_other_style.py").read_text()
+
+
+@pytest.fixture(scope="module")
+def hw4():
+    return manifest.find("hw4", REPO)
+
+
+@pytest.fixture
+def grade_hw4(hw4, zygote, tmp_path):
+    def run(source: str):
+        path = tmp_path / "normalization.py"
+        path.write_text(source)
+        return grade(hw4, path, zygote=zygote)
+
+    return run
+
+
+def _scores(report):
+    return {t.id: t.score for t in report.tasks}
+
+
+def _full(report):
+    return {t.id: t.points for t in report.tasks}
+
+
+def test_reference_full_marks_and_stubs_zero(hw4, zygote):
+    ref = grade(hw4, hw4.reference_dir, zygote=zygote)
+    assert ref.score == ref.max_score == 8, [(c.name, c.message) for c in ref.checks if c.status in ("fail", "error")]
+    assert grade(hw4, hw4.directory, zygote=zygote).score == 0
+
+
+def test_other_correct_style_gets_full_marks(grade_hw4):
+    report = grade_hw4(OTHER_STYLE)
+    assert report.score == 8, [(c.name, c.message) for c in report.checks if c.status in ("fail", "error")]
+
+
+MISTAKES = {
+    "unbiased_variance": ("batchnorm_forward", "        var = ((x - mu) ** 2).mean(dim=0)\n", "        var = x.var(dim=0, unbiased=True)\n"),
+    "running_stats_updated_in_eval": (
+        "batchnorm_forward",
+        "        mu, var = bn_param[\"running_mean\"], bn_param[\"running_var\"]\n",
+        "        mu, var = bn_param[\"running_mean\"], bn_param[\"running_var\"]\n"
+        "        bn_param[\"running_mean\"] = momentum * mu + (1 - momentum) * x.mean(dim=0)\n",
+    ),
+    "backward_ignores_the_mean": (
+        "batchnorm_backward",
+        "    dx = inv_std / n * (n * dx_hat - dx_hat.sum(dim=0) - x_hat * (dx_hat * x_hat).sum(dim=0))",
+        "    dx = dx_hat * inv_std",
+    ),
+    "standardize_with_sample_std": ("standardize", "    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()", "    std = train_x.std(dim=0)"),
+    "standardize_test_with_its_own_statistics": (
+        "standardize",
+        "    return (train_x - mean) / scale, (test_x - mean) / scale, mean, std",
+        "    return (train_x - mean) / scale, (test_x - test_x.mean(dim=0)) / scale, mean, std",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MISTAKES))
+def test_each_mistake_loses_points_on_its_own_task(grade_hw4, case):
+    task, old, new = MISTAKES[case]
+    assert REFERENCE.count(old) == 1, old
+    report = grade_hw4(REFERENCE.replace(old, new, 1))
+    scores, full = _scores(report), _full(report)
+    assert scores[task] < full[task], scores
+    # the backward reads the forward's cache, so a forward mistake may cost it too
+    spared = {"batchnorm_backward"} if task == "batchnorm_forward" else set()
+    assert all(v == full[k] for k, v in scores.items() if k != task and k not in spared), scores
+
+
+@pytest.mark.parametrize(
+    "old, new, api",
+    [
+        ("    inv_std = 1.0 / torch.sqrt(var + eps)\n    x_hat = (x - mu) * inv_std\n    return gamma * x_hat + beta, (x_hat, inv_std, gamma)",
+         "    inv_std = 1.0 / torch.sqrt(var + eps)\n    x_hat = (x - mu) * inv_std\n"
+         "    out = torch.nn.functional.batch_norm(x, None, None, gamma, beta, training=True, eps=eps) if mode == 'train' else gamma * x_hat + beta\n"
+         "    return out, (x_hat, inv_std, gamma)", "torch.nn.functional.batch_norm"),
+        ("    inv_std = 1.0 / torch.sqrt(var + eps)\n    x_hat = (x - mu) * inv_std\n    return gamma * x_hat + beta, (x_hat, inv_std, gamma)",
+         "    inv_std = 1.0 / torch.sqrt(var + eps)\n    x_hat = (x - mu) * inv_std\n"
+         "    bn = getattr(torch, 'batch' + '_norm')\n"
+         "    out = bn(x, gamma, beta, None, None, True, 0.1, eps, False) if mode == 'train' else gamma * x_hat + beta\n"
+         "    return out, (x_hat, inv_std, gamma)", "torch.batch_norm"),
+    ],
+    ids=["functional", "torch_batch_norm_hidden_name"],
+)  # fmt: skip
+def test_library_batch_norm_zeroes_the_forward_task(grade_hw4, old, new, api):
+    assert REFERENCE.count(old) == 1
+    report = grade_hw4(REFERENCE.replace(old, new, 1))
+    scores, full = _scores(report), _full(report)
+    assert scores["batchnorm_forward"] == 0, scores
+    assert scores["standardize"] == full["standardize"] and scores["batchnorm_backward"] == full["batchnorm_backward"], scores
+    assert any(api in c.message for c in report.checks if c.violation), [c.message for c in report.checks if c.violation]
