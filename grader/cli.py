@@ -104,6 +104,17 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
     _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
 
 
+@main.command("build")
+@click.argument("assignment")
+@click.option("--check", is_flag=True, help="Change nothing; exit 1 if a student file differs from what the reference builds.")
+@root_option
+def build_cmd(assignment, check, root) -> None:
+    """Write ASSIGNMENT's student files from reference/ASSIGNMENT (solution markers become stubs)."""
+    from .commands import build
+
+    _guard(build.run, assignment, check=check, root=root, console=Console())
+
+
 @main.command("list")
 @root_option
 def list_cmd(root) -> None:

@@ -171,7 +171,8 @@ def main(config: dict = CONFIG) -> None:
     print(f"best validation loss {best:.4f}")
 
     model.load_state_dict(torch.load(config["save_path"], map_location=device))
-    save_pred(test_data[:, 0], predict_test(test_loader, model, device), "pred.csv")
+    preds = predict_test(test_loader, model, device)
+    save_pred(test_data[:, 0], preds, "pred.csv")
     print("wrote pred.csv")
 
 

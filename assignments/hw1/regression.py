@@ -1,6 +1,6 @@
 """HW1 part A: linear regression from scratch.
 
-Fill in each function below, then run `grade hw1` to check your work.
+Fill in each function, then run `grade hw1` to check your work.
 
 The model is y_hat = x @ w + b; the loss is the mean squared error; training is
 plain gradient descent with gradients derived by hand (lecture 1: model, loss,

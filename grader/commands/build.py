@@ -1,0 +1,29 @@
+"""``grade build hwN``: write the student files from the reference (or check they match)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from rich.console import Console
+
+from .. import build as build_mod
+from .. import manifest as manifest_mod
+
+
+def run(name: str, *, check: bool, root: Path | None, console: Console) -> int:
+    root = root.resolve() if root else manifest_mod.find_root()
+    assignment = manifest_mod.find(name, root)
+    built = build_mod.build(assignment)  # every file built before any is written
+    stale = [p for p, text in built.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+    shown = [os.path.relpath(p) for p in stale]
+    if check:
+        for path in shown:
+            console.print(f"[red]{path} differs from what reference/{name} builds[/] (run `grade build {name}`)")
+        if not stale:
+            console.print(f"{name}: the student files match the reference")
+        return 1 if stale else 0
+    for path in stale:
+        path.write_text(built[path], encoding="utf-8")
+    console.print(f"{name}: wrote {', '.join(shown)}" if stale else f"{name}: already up to date")
+    return 0
