@@ -145,17 +145,80 @@ def student_files(assignment: Assignment) -> dict[str, Path]:
 
 
 def build(assignment: Assignment) -> dict[Path, str]:
-    """What each student file should contain: {path under assignments/: text}."""
+    """What each student file should contain, {path under assignments/: text}, with the
+    notebook that holds them all."""
     task_of = {f: t.id for t in assignment.tasks for f in t.functions}
-    out = {}
+    texts = {}
     for name, source in student_files(assignment).items():
         if not source.is_file():
             raise BuildError(f"{assignment.name}: the reference has no {name} ({source})")
         ctx = Context(shown=f"reference/{assignment.name}/{name}", assignment=assignment.name, task_of=task_of)
-        out[assignment.directory / name] = build_text(source.read_text(encoding="utf-8"), ctx)
+        texts[name] = build_text(source.read_text(encoding="utf-8"), ctx)
+    out = {assignment.directory / name: text for name, text in texts.items()}
+    out[notebook_path(assignment)] = notebook(assignment, texts)
     return out
 
 
 def drift(assignment: Assignment) -> list[Path]:
     """Student files that differ from what the reference builds."""
     return [p for p, text in build(assignment).items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+
+
+def notebook(assignment: Assignment, texts: dict[str, str]) -> str:
+    """A notebook of the given student files (name -> text): per file its docstring and
+    set-up, then a markdown and a code cell per task, then whatever else the file holds
+    (a competition program's classes, main() and its guard), one cell per definition.
+
+    Cell ids are fixed, so building twice gives the same file."""
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+    cells = [new_markdown_cell(
+        f"# {assignment.title}\n\nCheck your work with `grade {assignment.name} --submission {assignment.name}.ipynb`. "
+        "The grader imports this notebook to call your functions, and runs it top to bottom for a training "
+        'program: keep training inside `main()`, under `if __name__ == "__main__":`.'
+    )]  # fmt: skip
+    for name, text in texts.items():
+        tree = ast.parse(text)
+        lines = text.split("\n")
+        body = list(tree.body)
+        doc = ast.get_docstring(tree)
+        if doc is not None:
+            body = body[1:]
+            cells.append(new_markdown_cell(f"## `{name}`\n\n{doc}"))
+
+        def source(nodes: list[ast.stmt]) -> str:
+            first = min((d.lineno for n in nodes for d in getattr(n, "decorator_list", [])), default=nodes[0].lineno)
+            first = min(first, nodes[0].lineno)
+            return "\n".join(lines[first - 1 : nodes[-1].end_lineno]).strip("\n")
+
+        setup = [n for n in body if not isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.If))]
+        if setup:
+            cells.append(new_code_cell(source(setup)))
+        pending: list[ast.stmt] = []  # helpers, shown with the task that follows them
+        for node in body:
+            if node in setup:
+                continue
+            task = next((t for t in assignment.tasks if isinstance(node, ast.FunctionDef) and node.name in t.functions), None)
+            pending.append(node)
+            if task is None:
+                continue
+            last = task.functions[-1]
+            if node.name != last and any(isinstance(n, ast.FunctionDef) and n.name == last for n in body):
+                continue  # the task's cell takes all of its functions
+            cells.append(new_markdown_cell(f"### Task `{task.id}`: {task.title} ({task.points:g} points)"))
+            cells.append(new_code_cell("\n\n\n".join(source([n]) for n in pending)))
+            pending = []
+        for node in pending:  # a program's classes and functions, and its main guard
+            cells.append(new_code_cell(source([node])))
+    nb = new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
+    nbformat.validate(nb)
+    return nbformat.writes(nb) + "\n"
+
+
+def notebook_path(assignment: Assignment) -> Path:
+    return assignment.directory / f"{assignment.name}.ipynb"

@@ -69,3 +69,18 @@ def test_build_command_checks_and_rewrites(tmp_path):
     result = runner.invoke(main, ["build", "hw2", "--root", str(tmp_path)])
     assert result.exit_code == 0 and "wrote" in result.output
     assert stub.read_text() == original
+
+
+@pytest.mark.parametrize("name", ["hw2", "hw3", "hw4"])
+def test_the_notebook_grades_like_the_py(name, zygote, tmp_path):
+    from grader.build import notebook, student_files
+    from grader.grading import grade
+
+    assignment = manifest.find(name, REPO)
+    solved = {f: path.read_text() for f, path in student_files(assignment).items()}  # the reference's own text
+    path = tmp_path / f"{name}.ipynb"
+    path.write_text(notebook(assignment, solved))
+    as_notebook = grade(assignment, path, zygote=zygote)
+    assert as_notebook.score == as_notebook.max_score, [(c.name, c.message) for c in as_notebook.checks if c.status == "fail"]
+    stubs = grade(assignment, assignment.directory / f"{name}.ipynb", zygote=zygote)
+    assert stubs.score == 0
