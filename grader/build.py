@@ -222,3 +222,45 @@ def notebook(assignment: Assignment, texts: dict[str, str]) -> str:
 
 def notebook_path(assignment: Assignment) -> Path:
     return assignment.directory / f"{assignment.name}.ipynb"
+
+
+def validate(assignment: Assignment, built: dict[Path, str], zygote) -> list[str]:
+    """Problems that stop a build: the reference short of full marks, stubs that score on a
+    function task, a check that errors, a task no check scores. Grades the reference and
+    the built files (in a scratch copy: nothing is written yet)."""
+    import shutil
+    import tempfile
+
+    from .grading import grade
+
+    problems = []
+    if not assignment.reference_dir.is_dir():
+        return [f"{assignment.name}: reference/{assignment.name} is missing, so nothing can be validated"]
+    reference = grade(assignment, assignment.reference_dir, zygote=zygote, reveal_private=True)
+    for err in reference.errors:
+        problems.append(f"a check file did not load: {err}")
+    for task in reference.tasks:
+        ran = [c for c in task.checks if c.status != "skip"]
+        if not ran:
+            problems.append(f"task {task.id!r} has no check that ran (add one marked @pytest.mark.task({task.id!r}))")
+        if task.points <= 0:
+            problems.append(f"task {task.id!r} is worth no points")
+    from .manifest import PRIVATE_TASK, PUBLIC_TASK
+
+    for c in reference.checks:
+        # baselines above the reference (boss, say) are allowed: a leaderboard is not pass/fail
+        if c.status in ("fail", "error") and c.task not in (PUBLIC_TASK, PRIVATE_TASK):
+            problems.append(f"the reference fails {c.nodeid}: {c.message[:300]}")
+    with tempfile.TemporaryDirectory(prefix="grader-build-") as tmp:
+        scratch = Path(tmp) / assignment.name
+        shutil.copytree(assignment.directory, scratch, ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+        for path, text in built.items():
+            if path.suffix == ".py":
+                (scratch / path.name).write_text(text, encoding="utf-8")
+        stubs = grade(assignment, scratch, zygote=zygote, run_program=False)
+    for task in stubs.tasks:
+        spec = assignment.task(task.id)
+        if spec is not None and spec.kind == "checks" and task.score > 0:
+            passing = next((c.nodeid for c in task.checks if c.status == "pass"), "")
+            problems.append(f"the stubs score {task.score:g} on task {task.id!r} (e.g. {passing} passes without a solution)")
+    return problems

@@ -107,12 +107,13 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
 @main.command("build")
 @click.argument("assignment")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a student file differs from what the reference builds.")
+@click.option("--no-validate", is_flag=True, help="Write without first grading the reference (full marks) and the stubs (0).")
 @root_option
-def build_cmd(assignment, check, root) -> None:
+def build_cmd(assignment, check, no_validate, root) -> None:
     """Write ASSIGNMENT's student files from reference/ASSIGNMENT (solution markers become stubs)."""
     from .commands import build
 
-    _guard(build.run, assignment, check=check, root=root, console=Console())
+    _guard(build.run, assignment, check=check, validate=not no_validate, root=root, console=Console())
 
 
 @main.command("list")

@@ -84,3 +84,23 @@ def test_the_notebook_grades_like_the_py(name, zygote, tmp_path):
     assert as_notebook.score == as_notebook.max_score, [(c.name, c.message) for c in as_notebook.checks if c.status == "fail"]
     stubs = grade(assignment, assignment.directory / f"{name}.ipynb", zygote=zygote)
     assert stubs.score == 0
+
+
+def test_build_refuses_a_reference_that_fails_or_stubs_that_score(tmp_path):
+    for part in ("assignments", "reference"):
+        shutil.copytree(REPO / part / "hw4", tmp_path / part / "hw4")
+    ref = tmp_path / "reference" / "hw4" / "normalization.py"
+    ref.write_text(ref.read_text().replace("    dbeta = dout.sum(dim=0)\n", "    dbeta = dout.mean(dim=0)\n"))
+    result = CliRunner().invoke(main, ["build", "hw4", "--root", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "hw4 was not built: the reference fails" in result.output and "dbeta" in result.output
+    # a stub that gives the answer away scores: refused as well
+    ref.write_text(ref.read_text().replace("    dbeta = dout.mean(dim=0)\n", "    dbeta = dout.sum(dim=0)\n"))
+    ref.write_text(ref.read_text().replace(
+        "    # BEGIN SOLUTION\n    mean = train_x.mean(dim=0)",
+        "    mean = train_x.mean(dim=0)\n    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()\n"
+        "    scale = torch.where(std > 0, std, torch.ones_like(std))\n"
+        "    return (train_x - mean) / scale, (test_x - mean) / scale, mean, std\n    # BEGIN SOLUTION\n    mean = train_x.mean(dim=0)",
+    ))
+    result = CliRunner().invoke(main, ["build", "hw4", "--root", str(tmp_path)])
+    assert result.exit_code == 2 and "the stubs score 2 on task 'standardize'" in result.output, result.output

@@ -9,9 +9,10 @@ from rich.console import Console
 
 from .. import build as build_mod
 from .. import manifest as manifest_mod
+from ..errors import GraderError
 
 
-def run(name: str, *, check: bool, root: Path | None, console: Console) -> int:
+def run(name: str, *, check: bool, validate: bool, root: Path | None, console: Console) -> int:
     root = root.resolve() if root else manifest_mod.find_root()
     assignment = manifest_mod.find(name, root)
     built = build_mod.build(assignment)  # every file built before any is written
@@ -23,6 +24,17 @@ def run(name: str, *, check: bool, root: Path | None, console: Console) -> int:
         if not stale:
             console.print(f"{name}: the student files match the reference")
         return 1 if stale else 0
+    if validate:
+        from ..sandbox.client import Zygote
+
+        console.print(f"{name}: grading the reference and the stubs before writing anything…")
+        zygote = Zygote()
+        try:
+            problems = build_mod.validate(assignment, built, zygote)
+        finally:
+            zygote.close()
+        if problems:
+            raise GraderError(f"{name} was not built: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
     for path in stale:
         path.write_text(built[path], encoding="utf-8")
     console.print(f"{name}: wrote {', '.join(shown)}" if stale else f"{name}: already up to date")
