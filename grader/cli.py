@@ -108,12 +108,13 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
 @click.argument("assignment")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a student file differs from what the reference builds.")
 @click.option("--no-validate", is_flag=True, help="Write without first grading the reference (full marks) and the stubs (0).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the student release and the autograder bundle here (refused if the release leaks hidden material).")
 @root_option
-def build_cmd(assignment, check, no_validate, root) -> None:
+def build_cmd(assignment, check, no_validate, out, root) -> None:
     """Write ASSIGNMENT's student files from reference/ASSIGNMENT (solution markers become stubs)."""
     from .commands import build
 
-    _guard(build.run, assignment, check=check, validate=not no_validate, root=root, console=Console())
+    _guard(build.run, assignment, check=check, validate=not no_validate, root=root, console=Console(), out=out)
 
 
 @main.command("list")

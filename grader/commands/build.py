@@ -12,7 +12,7 @@ from .. import manifest as manifest_mod
 from ..errors import GraderError
 
 
-def run(name: str, *, check: bool, validate: bool, root: Path | None, console: Console) -> int:
+def run(name: str, *, check: bool, validate: bool, root: Path | None, console: Console, out: Path | None = None) -> int:
     root = root.resolve() if root else manifest_mod.find_root()
     assignment = manifest_mod.find(name, root)
     built = build_mod.build(assignment)  # every file built before any is written
@@ -38,4 +38,9 @@ def run(name: str, *, check: bool, validate: bool, root: Path | None, console: C
     for path in stale:
         path.write_text(built[path], encoding="utf-8")
     console.print(f"{name}: wrote {', '.join(shown)}" if stale else f"{name}: already up to date")
+    if out is not None:
+        from ..release import ship
+
+        release, bundle = ship(assignment, out)
+        console.print(f"{name}: student release in {os.path.relpath(release)}, autograder bundle in {os.path.relpath(bundle)}")
     return 0

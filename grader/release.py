@@ -1,0 +1,130 @@
+"""The two things an assignment ships as: what students get, and what only the grader gets.
+
+- The student release: a template repository holding ``assignments/<name>/`` as built
+  (stubs, notebook, public tests, data without labels, manifest) and a README.
+- The autograder bundle: ``reference/<name>/`` (solution, hidden tests, private labels).
+
+``leaks`` scans a release for hidden material: hidden check names, solution lines and
+label values. A build refuses to finish while anything leaks.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+from pathlib import Path
+
+from .build import BEGIN, END
+from .errors import GraderError
+from .manifest import Assignment
+
+SKIP = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc")
+MIN_SOLUTION_LINE = 20  # shorter lines ("x, w = cache") are common enough to appear honestly
+
+
+def write_release(assignment: Assignment, out: Path) -> Path:
+    target = out / f"{assignment.name}-release"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(assignment.directory, target / "assignments" / assignment.name, ignore=SKIP)
+    (target / "README.md").write_text(_readme(assignment), encoding="utf-8")
+    return target
+
+
+def write_bundle(assignment: Assignment, out: Path) -> Path:
+    target = out / f"{assignment.name}-autograder"
+    if target.exists():
+        shutil.rmtree(target)
+    shutil.copytree(assignment.reference_dir, target / "reference" / assignment.name, ignore=SKIP)
+    return target
+
+
+def _readme(assignment: Assignment) -> str:
+    files = ", ".join(f"`{f}`" for f in assignment.files) or "the files"
+    lines = [
+        f"# {assignment.title}",
+        "",
+        f"Your work goes in {files} under `assignments/{assignment.name}/`, or in the notebook "
+        f"`assignments/{assignment.name}/{assignment.name}.ipynb`.",
+        "",
+        "Check it (public checks only; the hidden checks run when you push):",
+        "",
+        "```bash",
+        f"grade {assignment.name}",
+        f"grade {assignment.name} --submission assignments/{assignment.name}/{assignment.name}.ipynb",
+        "```",
+        "",
+        "| task | points |",
+        "|---|---|",
+        *(f"| {t.title} | {t.points:g} |" for t in assignment.tasks),
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _hidden_check_names(assignment: Assignment) -> set[str]:
+    names = set()
+    for path in sorted(assignment.hidden_tests.rglob("*.py")) if assignment.hidden_tests.is_dir() else []:
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError):
+            continue
+        names |= {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.name.startswith("test")}
+    return names
+
+
+def _solution_lines(assignment: Assignment) -> set[str]:
+    lines = set()
+    for path in sorted(assignment.reference_dir.glob("*.py")):
+        inside = False
+        for line in path.read_text(encoding="utf-8").split("\n"):
+            text = line.strip()
+            if text == BEGIN:
+                inside = True
+            elif text == END:
+                inside = False
+            elif inside and len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
+                lines.add(text)
+    return lines
+
+
+def _label_values(assignment: Assignment) -> set[str]:
+    competition = assignment.competition
+    if competition is None or not competition.labels.is_file():
+        return set()
+    rows = competition.labels.read_text(encoding="utf-8").splitlines()[1:]
+    return {row.split(",")[-1].strip() for row in rows if row.strip()}
+
+
+def leaks(assignment: Assignment, release: Path) -> list[str]:
+    """Hidden material found in the release, one sentence each."""
+    hidden_names = _hidden_check_names(assignment)
+    solution = _solution_lines(assignment)
+    labels = _label_values(assignment)
+    found = []
+    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+        shown = path.relative_to(release)
+        text = path.read_text(encoding="utf-8", errors="replace")
+        tokens = set(re.split(r"[^A-Za-z0-9_.\-]+", text))
+        for name in sorted(hidden_names & tokens):
+            found.append(f"{shown} names the hidden check {name}")
+        for line in sorted(solution):
+            if line in text:
+                found.append(f"{shown} contains a solution line: {line[:80]}")
+        if labels:
+            hits = len(labels & tokens)
+            # a few 5-decimal values match by chance in a large data file; a leak shows most of them
+            if hits >= 0.2 * len(labels):
+                found.append(f"{shown} holds {hits} of the {len(labels)} test labels")
+    return found
+
+
+def ship(assignment: Assignment, out: Path) -> tuple[Path, Path]:
+    """Writes both outputs; raises GraderError, leaving no release behind, if the release leaks."""
+    release = write_release(assignment, out)
+    problems = leaks(assignment, release)
+    if problems:
+        shutil.rmtree(release)
+        raise GraderError(f"{assignment.name}: the student release would leak hidden material: " + "; ".join(problems[:5]))
+    return release, write_bundle(assignment, out)
