@@ -104,6 +104,16 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
     _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
 
 
+@main.command("new")
+@click.argument("name")
+@root_option
+def new_cmd(name, root) -> None:
+    """Scaffold assignment NAME (manifest, reference with markers, a public and a hidden check) and build it."""
+    from .commands import new
+
+    _guard(new.run, name, root=root, console=Console())
+
+
 @main.command("build")
 @click.argument("assignment")
 @click.option("--check", is_flag=True, help="Change nothing; exit 1 if a student file differs from what the reference builds.")
