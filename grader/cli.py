@@ -127,6 +127,21 @@ def build_cmd(assignment, check, no_validate, out, root) -> None:
     _guard(build.run, assignment, check=check, validate=not no_validate, root=root, console=Console(), out=out)
 
 
+@main.command("batch")
+@click.argument("assignment")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True, help="Submissions graded at once.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where results/ and gradebook.csv go. Default: FOLDER-ASSIGNMENT-grades beside FOLDER.")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the reference solution and hidden tests/ (default: reference/<assignment>).")
+@click.option("--summary", is_flag=True, help="Show, per check, how many students failed it.")
+@root_option
+def batch_cmd(assignment, folder, jobs, out, hidden, summary, root) -> None:
+    """Regrade every submission in FOLDER (folders, .py, .ipynb or .zip; one per student). Resumable."""
+    from .commands import batch
+
+    _guard(batch.run, assignment, folder, jobs=jobs, out=out, hidden=hidden, show_summary=summary, root=root, console=Console())
+
+
 @main.command("list")
 @root_option
 def list_cmd(root) -> None:

@@ -101,3 +101,28 @@ def test_slow_notebook_import_says_to_guard_training(tmp_path, hw1, zygote):
     report = grade(hw1, path, include_hidden=False, zygote=zygote)
     message = next(c for c in report.checks if c.task == "predict").message
     assert "took longer than 1 s to import" in message and 'if __name__ == "__main__":' in message, message
+
+
+def test_a_cached_import_failure_does_not_grow_its_traceback(tmp_path, hw1, zygote):
+    """Each check that meets a broken file re-raises the cached failure; a traceback that
+    grew with every raise made pytest's formatting quadratic (80 s for 100 checks)."""
+    from grader import submission as submission_mod
+    from grader.sandbox.errors import StudentImportError
+    from grader.session import GradingSession
+
+    path = tmp_path / "regression.py"
+    path.write_text("def predict(:\n")
+    session = GradingSession(hw1, submission_mod.load(path, hw1), zygote, hide=())
+    depths = []
+    try:
+        for _ in range(5):
+            try:
+                session.call("predict", (), {}, timeout=5, seed=0)
+            except StudentImportError as e:
+                tb, n = e.__traceback__, 0
+                while tb is not None:
+                    n, tb = n + 1, tb.tb_next
+                depths.append(n)
+    finally:
+        session.close()
+    assert len(depths) == 5 and len(set(depths[1:])) == 1, depths

@@ -1,0 +1,217 @@
+"""Regrading a whole class: one result per student, a gradebook, and a resumable run.
+
+Each submission (a folder, ``.py``, ``.ipynb`` or ``.zip`` in the batch folder) is
+graded in a pool of processes that each import torch and start a zygote once, then
+grade many submissions in turn. Every result is written to ``results/<student>.json``
+by an atomic rename as soon as it exists; a restarted batch skips students whose
+result matches their submission's content hash, so an interrupted run (Ctrl-C, a
+killed process) loses nothing and counts nothing twice. ``gradebook.csv`` is rebuilt
+from the result files at the end. A submission that breaks the grader is recorded
+with its error and retried on the next run; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import GraderError
+from .manifest import Assignment
+
+KINDS = (".py", ".ipynb", ".zip")
+MAX_ZIP_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Job:
+    student: str
+    path: Path
+    digest: str
+
+
+def find_submissions(folder: Path) -> list[Job]:
+    if not folder.is_dir():
+        raise GraderError(f"{folder} is not a folder of submissions")
+    jobs = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith(".") or entry.is_symlink():
+            continue
+        if entry.is_dir() or entry.suffix.lower() in KINDS:
+            jobs.append(Job(student=entry.stem if entry.is_file() else entry.name, path=entry, digest=digest(entry)))
+    students = Counter(j.student for j in jobs)
+    twice = sorted(s for s, n in students.items() if n > 1)
+    if twice:
+        raise GraderError(f"two submissions for {', '.join(twice)} in {folder}; keep one per student")
+    return jobs
+
+
+def digest(path: Path) -> str:
+    """Content hash of a submission, so a changed one is graded again on resume."""
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file() and not p.is_symlink() and ".git" not in p.parts)
+    for p in files:
+        h.update(str(p.relative_to(path) if path.is_dir() else p.name).encode())
+        h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def result_path(out: Path, student: str) -> Path:
+    return out / "results" / f"{student}.json"
+
+
+def done(out: Path, job: Job) -> bool:
+    try:
+        data = json.loads(result_path(out, job.student).read_text())
+    except (OSError, ValueError):
+        return False
+    return data.get("digest") == job.digest and not data.get("grader_error")
+
+
+def _unpack(job: Job, scratch: Path) -> Path:
+    """The path to hand to grade(): a student repository's assignment folder, or a zip's contents."""
+    path = job.path
+    if path.suffix.lower() == ".zip":
+        target = scratch / job.student
+        with zipfile.ZipFile(path) as z:
+            if sum(i.file_size for i in z.infolist()) > MAX_ZIP_BYTES:
+                raise GraderError(f"{path.name} unpacks to more than {MAX_ZIP_BYTES >> 20} MiB")
+            for info in z.infolist():
+                name = Path(info.filename)
+                if name.is_absolute() or ".." in name.parts:
+                    raise GraderError(f"{path.name} holds a path outside itself: {info.filename}")
+            z.extractall(target)
+        inner = [p for p in target.iterdir() if not p.name.startswith(("__MACOSX", "."))]
+        path = inner[0] if len(inner) == 1 and inner[0].is_dir() else target
+    return path
+
+
+def _assignment_folder(path: Path, assignment: Assignment) -> Path:
+    nested = path / "assignments" / assignment.name
+    return nested if path.is_dir() and nested.is_dir() else path
+
+
+def modified_files(path: Path, assignment: Assignment) -> list[str]:
+    """Public check files and workflows in a student repository that differ from the release."""
+    if not path.is_dir():
+        return []
+    flags = []
+    folder = _assignment_folder(path, assignment)
+    for ours in sorted(assignment.public_tests.rglob("*.py")):
+        rel = ours.relative_to(assignment.directory)
+        theirs = folder / rel
+        if theirs.is_file() and theirs.read_bytes() != ours.read_bytes():
+            flags.append(str(rel))
+        elif not theirs.exists() and folder != path:
+            flags.append(f"{rel} (deleted)")
+    release_workflows = assignment.directory.parent.parent / ".github" / "workflows"
+    for theirs in sorted((path / ".github" / "workflows").glob("*")) if (path / ".github" / "workflows").is_dir() else []:
+        ours = release_workflows / theirs.name
+        if not ours.is_file() or ours.read_bytes() != theirs.read_bytes():
+            flags.append(f".github/workflows/{theirs.name}")
+    return flags
+
+
+# --- the pool: each process grades many submissions with one zygote ----------------
+
+_STATE: dict = {}
+
+
+def _init(root: str, name: str, hidden: str | None, out: str) -> None:
+    from . import manifest
+    from .sandbox.client import Zygote
+
+    _STATE.update(assignment=manifest.find(name, Path(root)), hidden=Path(hidden) if hidden else None, out=Path(out), zygote=Zygote())
+
+
+def grade_one(job: Job) -> dict:
+    """Grades one submission and writes its result file; never raises."""
+    from .grading import grade
+    from .render import json_report
+
+    assignment, out = _STATE["assignment"], _STATE["out"]
+    record: dict = {"student": job.student, "submission": job.path.name, "digest": job.digest}
+    try:
+        with tempfile.TemporaryDirectory(prefix="grader-batch-") as scratch:
+            path = _unpack(job, Path(scratch))
+            record["modified"] = modified_files(path, assignment)
+            report = grade(assignment, _assignment_folder(path, assignment), hidden_dir=_STATE["hidden"], zygote=_STATE["zygote"], reveal_private=True)
+        record.update(json_report.as_dict(report))
+    except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
+        message = str(e).strip().splitlines()[0][:500] if str(e).strip() else type(e).__name__
+        record.update(grader_error=message, score=0.0, tasks=[])
+    _write_atomic(result_path(out, job.student), json.dumps(record, indent=1))
+    return {"student": job.student, "score": record.get("score", 0.0), "error": record.get("grader_error", "")}
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def gradebook(assignment: Assignment, out: Path) -> Path:
+    """Rebuilt from every result file: one row per student, one column per task, total."""
+    rows = []
+    for path in sorted((out / "results").glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        scores = {t["id"]: t["score"] for t in data.get("tasks", [])}
+        rows.append(
+            [data.get("student", path.stem)]
+            + [_num(scores.get(t.id, 0.0)) for t in assignment.tasks]
+            + [_num(data.get("score", 0.0)), _num(assignment.max_score), "; ".join(data.get("modified", [])), data.get("grader_error", "")]
+        )
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["student", *(t.id for t in assignment.tasks), "total", "max", "modified", "grader_error"])
+    w.writerows(rows)
+    target = out / "gradebook.csv"
+    _write_atomic(target, buf.getvalue())
+    return target
+
+
+def _num(x: float) -> str:
+    return f"{x:.4f}".rstrip("0").rstrip(".")
+
+
+def summary(out: Path) -> list[tuple[str, str, int, int]]:
+    """Per check (parameter variants together): (task, check, students who failed it,
+    students it ran for), the most failed first."""
+    failed: dict[str, set] = {}
+    ran: dict[str, set] = {}
+    tasks: dict[str, str] = {}
+    for path in (out / "results").glob("*.json"):
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        student = data.get("student", path.stem)
+        for test in data.get("tests", []):
+            if test["status"] == "skip":
+                continue
+            key = test["name"].split("[")[0]
+            tasks[key] = test.get("task") or ""
+            ran.setdefault(key, set()).add(student)
+            if test["status"] != "pass":
+                failed.setdefault(key, set()).add(student)
+    rows = [(tasks[k], k, len(failed.get(k, ())), len(ran[k])) for k in ran]
+    return sorted(rows, key=lambda r: (-r[2], r[1]))
+
+
+def clear_scratch(out: Path) -> None:
+    for stale in (out / "results").glob(".*.json.*") if (out / "results").is_dir() else []:
+        stale.unlink(missing_ok=True)  # half-written files of a killed run
+    shutil.rmtree(out / "scratch", ignore_errors=True)
