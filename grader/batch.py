@@ -1,8 +1,9 @@
 """Regrading a whole class: one result per student, a gradebook, and a resumable run.
 
-Each submission (a folder, ``.py``, ``.ipynb`` or ``.zip`` in the batch folder) is
-graded in a pool of processes that each import torch and start a zygote once, then
-grade many submissions in turn. Every result is written to ``results/<student>.json``
+Each submission (a folder, a student repository, ``.py``, ``.ipynb`` or ``.zip`` in
+the batch folder) is graded in a pool of processes forked from a parent that has
+imported torch and started one zygote per process; each then grades many
+submissions in turn, paying the start-up once. Every result is written to ``results/<student>.json``
 by an atomic rename as soon as it exists; a restarted batch skips students whose
 result matches their submission's content hash, so an interrupted run (Ctrl-C, a
 killed process) loses nothing and counts nothing twice. ``gradebook.csv`` is rebuilt
@@ -125,11 +126,34 @@ def modified_files(path: Path, assignment: Assignment) -> list[str]:
 _STATE: dict = {}
 
 
-def _init(root: str, name: str, hidden: str | None, out: str) -> None:
+def prepare(root: Path, name: str, hidden: Path | None, out: Path, jobs: int) -> None:
+    """In the parent, before the pool forks: start one zygote per process (their torch
+    imports overlap ours), then import torch and the grader. Children forked from here
+    start warm; nothing has run a torch op yet, so forking is safe (as for the zygote)."""
     from . import manifest
     from .sandbox.client import Zygote
 
-    _STATE.update(assignment=manifest.find(name, Path(root)), hidden=Path(hidden) if hidden else None, out=Path(out), zygote=Zygote())
+    os.environ["OMP_NUM_THREADS"] = "1"  # -j processes and their workers already fill the cores
+    zygotes = [Zygote() for _ in range(jobs)]
+    import torch
+
+    from . import grading, plugin  # noqa: F401 - imported once, inherited by every child
+
+    torch.set_num_threads(1)
+    _STATE.update(assignment=manifest.find(name, root), hidden=hidden, out=out, zygotes=zygotes)
+
+
+def _take_zygote(counter) -> None:
+    """Pool initializer: each child takes its own zygote from those the parent started."""
+    with counter.get_lock():
+        index = counter.value
+        counter.value += 1
+    _STATE["zygote"] = _STATE["zygotes"][index]
+
+
+def close() -> None:
+    for zygote in _STATE.pop("zygotes", []):
+        zygote.close()
 
 
 def grade_one(job: Job) -> dict:

@@ -165,6 +165,9 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
         # these gc.collect() several times at exit: half a second with torch loaded
         "-p", "no:unraisableexception",
         "-p", "no:threadexception",
+        # per-check bookkeeping a grading run has no use for
+        "-p", "no:logging", "-p", "no:warnings", "-p", "no:doctest", "-p", "no:junitxml",
+        "-p", "no:pastebin", "-p", "no:nose", "-p", "no:legacypath", "-p", "no:stepwise",
         "--import-mode=importlib",
         "--grader-assignment", str(assignment.directory),
         "--grader-submission", str(submission_path.resolve()),

@@ -30,23 +30,29 @@ def run(name: str, folder: Path, *, jobs: int, out: Path | None, hidden: Path | 
         console.print(f"{skipped} of {len(todo_all)} already graded (unchanged since): going on with the rest")
     errors = []
     if todo:
-        context = multiprocessing.get_context("spawn")  # children import torch themselves; nothing forked mid-run
-        args = (str(root), name, str(hidden.resolve()) if hidden else None, str(out))
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
-            bar = progress.add_task(f"grading {name}", total=len(todo))
-            pool = ProcessPoolExecutor(max_workers=max(1, jobs), mp_context=context, initializer=batch._init, initargs=args)
-            try:
-                for future in as_completed([pool.submit(batch.grade_one, job) for job in todo]):
+        jobs = max(1, min(jobs, len(todo)))
+        batch.prepare(root, name, hidden.resolve() if hidden else None, out, jobs)
+        context = multiprocessing.get_context("fork")
+        counter = context.Value("i", 0)
+        pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=batch._take_zygote, initargs=(counter,))
+        try:
+            # every job submitted (and so every child forked) before the progress bar's thread starts
+            futures = [pool.submit(batch.grade_one, job) for job in todo]
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console) as progress:
+                bar = progress.add_task(f"grading {name}", total=len(todo))
+                for future in as_completed(futures):
                     result = future.result()
                     if result["error"]:
                         errors.append(f"{result['student']}: {result['error']}")
                     progress.advance(bar)
-            except KeyboardInterrupt:
-                pool.shutdown(wait=False, cancel_futures=True)
-                book = batch.gradebook(assignment, out)
-                console.print(f"interrupted: what was graded is kept in {os.path.relpath(book)}; run the same command to go on")
-                raise
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            book = batch.gradebook(assignment, out)
+            console.print(f"interrupted: what was graded is kept in {os.path.relpath(book)}; run the same command to go on")
+            raise
+        finally:
             pool.shutdown()
+            batch.close()
     book = batch.gradebook(assignment, out)
     for line in errors:
         console.print(f"[magenta]! {escape(line)}[/] (recorded; graded again on the next run)")

@@ -1,0 +1,78 @@
+"""`grade batch`: a class regraded, resumable, one broken submission never stops it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import zipfile
+
+from click.testing import CliRunner
+
+from grader.cli import main
+from tests.conftest import REPO
+
+REFERENCE = (REPO / "reference" / "hw4" / "normalization.py").read_text()
+STUBS = (REPO / "assignments" / "hw4" / "normalization.py").read_text()
+
+
+def _class(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(REFERENCE)
+    (folder / "bob.py").write_text(STUBS)
+    repo = folder / "carol"  # a clone of the student release, with a public check edited
+    shutil.copytree(REPO / "assignments" / "hw4", repo / "assignments" / "hw4")
+    (repo / "assignments" / "hw4" / "normalization.py").write_text(REFERENCE)
+    public = repo / "assignments" / "hw4" / "tests" / "test_normalization.py"
+    public.write_text(public.read_text() + "\n# edited\n")
+    with zipfile.ZipFile(folder / "dave.zip", "w") as z:
+        z.writestr("../../escape.py", "x = 1\n")  # hostile: refused, recorded, batch goes on
+    with zipfile.ZipFile(folder / "erin.zip", "w") as z:
+        z.writestr("erin/normalization.py", REFERENCE)
+    return folder
+
+
+def _gradebook(path):
+    with open(path, newline="") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+def test_batch_grades_resumes_and_summarises(tmp_path):
+    folder = _class(tmp_path)
+    out = tmp_path / "grades"
+    runner = CliRunner()
+    result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "-j", "2", "--out", str(out), "--summary"])
+    assert result.exit_code == 0, result.output
+    book = _gradebook(out / "gradebook.csv")
+    assert set(book) == {"alice", "bob", "carol", "dave", "erin"}
+    assert (book["alice"]["total"], book["bob"]["total"], book["carol"]["total"], book["erin"]["total"]) == ("8", "0", "8", "8")
+    assert book["carol"]["modified"] == "tests/test_normalization.py"
+    assert "holds a path outside itself" in book["dave"]["grader_error"] and book["dave"]["total"] == "0"
+    assert "Checks by how many students failed them" in result.output
+    alice = json.loads((out / "results" / "alice.json").read_text())
+    assert alice["score"] == 8 and alice["digest"]
+
+    # a second run grades only what changed (bob) and what broke the grader (dave)
+    (folder / "bob.py").write_text(REFERENCE)
+    stamp = (out / "results" / "alice.json").stat().st_mtime_ns
+    result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "3 of 5 already graded" in result.output
+    assert (out / "results" / "alice.json").stat().st_mtime_ns == stamp
+    book = _gradebook(out / "gradebook.csv")
+    assert book["bob"]["total"] == "8" and len(book) == 5  # nothing counted twice
+
+
+def test_results_of_an_interrupted_batch_are_kept(tmp_path):
+    """Results are files renamed into place one by one: a killed run leaves only whole ones."""
+    from grader import batch
+
+    folder = _class(tmp_path)
+    out = tmp_path / "grades"
+    (out / "results").mkdir(parents=True)
+    (out / "results" / ".alice.json.x1y2").write_text("{half")  # what a kill mid-write leaves
+    jobs = batch.find_submissions(folder)
+    assert not any(batch.done(out, j) for j in jobs)
+    batch.clear_scratch(out)
+    assert not list((out / "results").glob(".*"))
