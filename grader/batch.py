@@ -113,10 +113,11 @@ def modified_files(path: Path, assignment: Assignment) -> list[str]:
             flags.append(str(rel))
         elif not theirs.exists() and folder != path:
             flags.append(f"{rel} (deleted)")
-    release_workflows = assignment.directory.parent.parent / ".github" / "workflows"
+    from .workflow import workflow
+
+    released = {"classroom.yml": workflow(assignment)}
     for theirs in sorted((path / ".github" / "workflows").glob("*")) if (path / ".github" / "workflows").is_dir() else []:
-        ours = release_workflows / theirs.name
-        if not ours.is_file() or ours.read_bytes() != theirs.read_bytes():
+        if released.get(theirs.name) != theirs.read_text(encoding="utf-8", errors="replace"):
             flags.append(f".github/workflows/{theirs.name}")
     return flags
 

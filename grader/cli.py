@@ -68,8 +68,9 @@ def main() -> None:
 @click.option("--no-isolation", is_flag=True, help="Run workers without namespaces (rlimits only); for debugging the grader.")
 @click.option("--skip-program", is_flag=True, help="Do not re-run the competition's training program (its checks are skipped).")
 @click.option("--reveal-private", is_flag=True, help="Score and show the private leaderboard (instructors, after the deadline).")
+@click.option("--fallback", metavar="REASON", help="With --format github: grade nothing, write 0 points for every task with REASON (for a workflow whose grading crashed or timed out).")
 @root_option
-def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, skip_program, reveal_private, root) -> None:
+def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, skip_program, reveal_private, fallback, root) -> None:
     """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
     from .commands import grade
 
@@ -86,6 +87,7 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
         isolate=not no_isolation,
         run_program=not skip_program,
         reveal_private=reveal_private,
+        fallback=fallback,
     )
 
 

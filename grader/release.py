@@ -29,6 +29,11 @@ def write_release(assignment: Assignment, out: Path) -> Path:
         shutil.rmtree(target)
     shutil.copytree(assignment.directory, target / "assignments" / assignment.name, ignore=SKIP)
     (target / "README.md").write_text(_readme(assignment), encoding="utf-8")
+    from .workflow import FALLBACK_FILE, fallback_file, workflow
+
+    (target / ".github" / "workflows").mkdir(parents=True)
+    (target / ".github" / "workflows" / "classroom.yml").write_text(workflow(assignment), encoding="utf-8")
+    (target / FALLBACK_FILE).write_text(fallback_file(assignment), encoding="utf-8")
     return target
 
 

@@ -27,12 +27,17 @@ def run(
     isolate: bool,
     run_program: bool = True,
     reveal_private: bool = False,
+    fallback: str | None = None,
 ) -> int:
     """Grades and renders; returns the exit code (0 all passed, 1 something failed)."""
     from ..sandbox.client import Zygote
 
     root = root.resolve() if root else manifest_mod.find_root()
     assignment = manifest_mod.find(name, root)
+    if fallback is not None:  # the workflow's safety net: no grading, no torch
+        text = github.fallback(assignment, fallback)
+        (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
+        return 0
     if reference and submission is not None:
         raise GraderError("give either --reference or --submission, not both")
     if reference:

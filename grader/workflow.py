@@ -1,0 +1,79 @@
+"""The GitHub Classroom workflow a student release carries.
+
+Every push is graded with the hidden checks, fetched from the instructor's private
+repository with a secret, and the result goes to classroom-resources/
+autograding-grading-reporter, one runner per task. The reporter fails without a
+result for each runner it is told about. So if grading crashes or runs out of time,
+the step writes `grade --fallback` instead (0 points, with the reason), and if even
+the grader cannot run, a fallback file written at build time.
+Setting it up: docs/authoring.md, "GitHub Classroom".
+"""
+
+from __future__ import annotations
+
+from .manifest import Assignment
+from .render import github
+
+REPORTER = "classroom-resources/autograding-grading-reporter@v1"
+FALLBACK_FILE = ".github/classroom-fallback.txt"
+REASON = "the grader did not finish (it crashed or ran out of time); your instructor will regrade"
+
+
+def workflow(assignment: Assignment, *, time_limit_minutes: int = 25) -> str:
+    name = assignment.name
+    runners = github.runner_names([t.id for t in assignment.tasks])
+    env = "\n".join(f"          {r.upper()}_RESULTS: \"${{{{ steps.grade.outputs.{r} }}}}\"" for r in runners.values())
+    seconds = time_limit_minutes * 60
+    return f"""name: Autograding
+on: [push, workflow_dispatch]
+
+permissions:
+  checks: write
+  actions: read
+  contents: read
+
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    timeout-minutes: {time_limit_minutes + 10}
+    steps:
+      - uses: actions/checkout@v4
+
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "3.11"
+
+      - name: Install the grader (CPU build of PyTorch)
+        continue-on-error: true
+        run: |
+          python -m pip install "torch>=2.1,<3" --index-url https://download.pytorch.org/whl/cpu
+          python -m pip install "${{{{ vars.GRADER_PACKAGE }}}}"
+
+      - name: Fetch the hidden checks
+        continue-on-error: true
+        uses: actions/checkout@v4
+        with:
+          repository: ${{{{ vars.AUTOGRADER_REPO }}}}
+          token: ${{{{ secrets.AUTOGRADER_TOKEN }}}}
+          path: autograder
+
+      - name: Grade
+        id: grade
+        run: |
+          timeout {seconds} grade {name} --hidden autograder/reference/{name} --format github -o results.txt || true
+          if ! grep -q '^runners=' results.txt 2>/dev/null; then
+            grade {name} --format github --fallback "{REASON}" -o results.txt || cp {FALLBACK_FILE} results.txt
+          fi
+          cat results.txt >> "$GITHUB_OUTPUT"
+
+      - name: Report to GitHub Classroom
+        uses: {REPORTER}
+        env:
+{env}
+        with:
+          runners: {",".join(runners.values())}
+"""
+
+
+def fallback_file(assignment: Assignment) -> str:
+    return github.fallback(assignment, REASON) + "\n"
