@@ -61,7 +61,7 @@ def main() -> None:
 @click.argument("assignment")
 @click.option("--submission", "-s", type=click.Path(path_type=Path), help="Folder, .py file or .ipynb notebook to grade.")
 @click.option("--reference", is_flag=True, help="Grade the reference solution (instructors): expect full marks.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "github", "junit"]), default="terminal", show_default=True, help="How to show the result.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "github", "junit", "gradescope"]), default="terminal", show_default=True, help="How to show the result.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the result to this file instead of the screen.")
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the reference solution and hidden tests/ (default: reference/<assignment>).")
 @click.option("--public-only", is_flag=True, help="Run only the public checks, even where hidden ones are present.")
@@ -142,6 +142,18 @@ def batch_cmd(assignment, folder, jobs, out, hidden, summary, root) -> None:
     from .commands import batch
 
     _guard(batch.run, assignment, folder, jobs=jobs, out=out, hidden=hidden, show_summary=summary, root=root, console=Console())
+
+
+@main.command("export")
+@click.argument("target", type=click.Choice(["gradescope"]))
+@click.argument("assignment")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True, help="Folder for the zip.")
+@root_option
+def export_cmd(target, assignment, out, root) -> None:
+    """Write ASSIGNMENT's autograder for TARGET (gradescope: setup.sh, run_autograder and the source, zipped)."""
+    from .commands import export
+
+    _guard(export.run, target, assignment, out=out, root=root, console=Console())
 
 
 @main.command("list")

@@ -28,6 +28,8 @@ def _class(tmp_path):
     public.write_text(public.read_text() + "\n# edited\n")
     with zipfile.ZipFile(folder / "dave.zip", "w") as z:
         z.writestr("../../escape.py", "x = 1\n")  # hostile: refused, recorded, batch goes on
+    (folder / "gus.py").write_text("import os\nos._exit(3)\n")  # hostile at import: graded 0
+    (folder / "hal.ipynb").write_text("{not a notebook")  # broken: graded 0 with the reason
     with zipfile.ZipFile(folder / "erin.zip", "w") as z:
         z.writestr("erin/normalization.py", REFERENCE)
     return folder
@@ -45,7 +47,9 @@ def test_batch_grades_resumes_and_summarises(tmp_path):
     result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "-j", "2", "--out", str(out), "--summary"])
     assert result.exit_code == 0, result.output
     book = _gradebook(out / "gradebook.csv")
-    assert set(book) == {"alice", "bob", "carol", "dave", "erin"}
+    assert set(book) == {"alice", "bob", "carol", "dave", "erin", "gus", "hal"}
+    assert book["gus"]["total"] == "0" and book["hal"]["total"] == "0"
+    assert "not a valid Jupyter notebook" in book["hal"]["grader_error"]
     assert (book["alice"]["total"], book["bob"]["total"], book["carol"]["total"], book["erin"]["total"]) == ("8", "0", "8", "8")
     assert book["carol"]["modified"] == "tests/test_normalization.py"
     assert "holds a path outside itself" in book["dave"]["grader_error"] and book["dave"]["total"] == "0"
@@ -58,10 +62,10 @@ def test_batch_grades_resumes_and_summarises(tmp_path):
     stamp = (out / "results" / "alice.json").stat().st_mtime_ns
     result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "3 of 5 already graded" in result.output
+    assert "4 of 7 already graded" in result.output
     assert (out / "results" / "alice.json").stat().st_mtime_ns == stamp
     book = _gradebook(out / "gradebook.csv")
-    assert book["bob"]["total"] == "8" and len(book) == 5  # nothing counted twice
+    assert book["bob"]["total"] == "8" and len(book) == 7  # nothing counted twice
 
 
 def test_results_of_an_interrupted_batch_are_kept(tmp_path):

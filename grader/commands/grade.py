@@ -9,9 +9,9 @@ from rich.console import Console
 
 from .. import manifest as manifest_mod
 from ..errors import GraderError
-from ..render import github, json_report, junit, terminal
+from ..render import github, gradescope, json_report, junit, terminal
 
-FORMATS = ("terminal", "json", "github", "junit")
+FORMATS = ("terminal", "json", "github", "junit", "gradescope")
 
 
 def run(
@@ -68,7 +68,7 @@ def run(
         else:
             terminal.render(report, Console())
     else:
-        text = {"json": json_report.render, "github": github.render, "junit": junit.render}[fmt](report)
+        text = {"json": json_report.render, "github": github.render, "junit": junit.render, "gradescope": gradescope.render}[fmt](report)
         if output:
             output.write_text(text + "\n", encoding="utf-8")
         else:

@@ -1,0 +1,65 @@
+"""Gradescope: results.json as its spec reads, and an autograder zip whose scripts work."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from grader import manifest
+from grader.gradescope_export import export
+from grader.grading import grade
+from grader.render import gradescope
+from tests.conftest import REPO
+
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+@pytest.fixture(scope="module")
+def hw2():
+    return manifest.find("hw2", REPO)
+
+
+def test_results_follow_the_spec(hw2, zygote):
+    report = grade(hw2, hw2.reference_dir, zygote=zygote)
+    data = gradescope.as_dict(report)
+    assert data["score"] == 12 and data["tests"]
+    for t in data["tests"]:
+        assert {"name", "score", "max_score", "visibility", "output"} <= set(t) and t["visibility"] in VISIBILITY
+    hidden = [t for t in data["tests"] if t["visibility"] == "after_published"]
+    assert hidden and all("(hidden)" not in t["name"] for t in hidden)
+    assert abs(sum(t["max_score"] for t in data["tests"]) - 12) < 1e-9
+
+
+def _run_autograder(tmp_path, hw2, submission_files: dict, grade_cmd: str) -> dict:
+    """Unpacks the zip and runs its run_autograder with /autograder/... moved under tmp_path."""
+    zip_path = export(hw2, tmp_path / "dist")
+    base = tmp_path / "autograder"
+    with zipfile.ZipFile(zip_path) as z:
+        z.extractall(base / "source")
+        mode = z.getinfo("run_autograder").external_attr >> 16
+    assert mode & stat.S_IXUSR, "run_autograder must be executable"
+    (base / "submission").mkdir()
+    for name, text in submission_files.items():
+        (base / "submission" / name).write_text(text)
+    script = (base / "source" / "run_autograder").read_text()
+    script = script.replace("/autograder/venv/bin/grade", grade_cmd).replace("/autograder", str(base))
+    subprocess.run(["bash", "-c", script], check=True, env=dict(os.environ), timeout=300)
+    return json.loads((base / "results" / "results.json").read_text())
+
+
+def test_the_zips_run_autograder_grades_an_upload(tmp_path, hw2):
+    ref = (REPO / "reference" / "hw2" / "layers.py").read_text()
+    results = _run_autograder(tmp_path, hw2, {"layers.py": ref}, f"{sys.executable} -m grader.cli")
+    assert results["score"] == 12
+    assert (tmp_path / "autograder" / "source" / "reference" / "hw2" / "tests").is_dir()
+
+
+def test_a_crashing_grader_still_leaves_results(tmp_path, hw2):
+    results = _run_autograder(tmp_path, hw2, {"layers.py": "x = 1\n"}, "false")
+    assert results["score"] == 0 and "did not finish" in results["output"]
