@@ -14,7 +14,6 @@ import selectors
 import socket
 import struct
 import time
-from typing import Any
 
 HEAD = struct.Struct("!II")
 BUFLEN = struct.Struct("!Q")
