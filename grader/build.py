@@ -159,9 +159,10 @@ def build(assignment: Assignment) -> dict[Path, str]:
     return out
 
 
-def drift(assignment: Assignment) -> list[Path]:
-    """Student files that differ from what the reference builds."""
-    return [p for p, text in build(assignment).items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+def drift(assignment: Assignment, built: dict[Path, str] | None = None) -> list[Path]:
+    """Student files that differ from what the reference builds (``built``, if already built)."""
+    built = build(assignment) if built is None else built
+    return [p for p, text in built.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
 
 
 def notebook(assignment: Assignment, texts: dict[str, str]) -> str:

@@ -83,17 +83,17 @@ def grade(
         from .competition.evaluate import Options
 
         options = Options(hidden_dir, include_hidden, reveal_private, run_program, isolate)
-        return _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started, options)
+        return _grade(assignment, submission, zygote, started, options)
     finally:
         if own_zygote:
             zygote.close()
 
 
-def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, started, options) -> Report:
+def _grade(assignment, submission, zygote, started, options) -> Report:
     submission_path = Path(submission) if submission else assignment.directory
     loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
-    if include_hidden:
-        hidden_dir, hidden = hidden_status(assignment, hidden_dir)
+    if options.use_labels:  # --public-only turns off the hidden checks and the labels alike
+        hidden_dir, hidden = hidden_status(assignment, options.hidden_dir)
     else:
         hidden_dir, hidden = None, "not run: --public-only"
     paths = [str(assignment.public_tests)] if assignment.public_tests.is_dir() else []
@@ -102,7 +102,7 @@ def _grade(assignment, submission, hidden_dir, include_hidden, isolate, zygote, 
     if not paths and assignment.competition is None:
         raise GraderError(f"{assignment.name} has no checks: {assignment.public_tests} does not exist")
 
-    run = _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote) if paths else RunPlugin(zygote)
+    run = _run_checks(assignment, submission_path, paths, hidden_dir, options.isolate, zygote) if paths else RunPlugin(zygote)
     checks = []
     for nodeid, rec in run.records.items():
         checks.append(

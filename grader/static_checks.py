@@ -12,6 +12,7 @@ reading cannot; each finds what the other may miss.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,13 +78,21 @@ def _forbidden(path: str, groups: tuple[str, ...]) -> bool:
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
+@functools.lru_cache(maxsize=8)
+def _parse(source: str) -> ast.Module | None:
+    """Each module once, however many of its tasks forbid something (the tree is only read)."""
+    try:
+        return ast.parse(source)
+    except SyntaxError:
+        return None  # the checks report syntax errors themselves
+
+
 def forbidden_uses(source: str, functions: tuple[str, ...], groups: tuple[str, ...], others: frozenset[str] = frozenset()) -> list[Use]:
     """Uses of the groups inside ``functions`` and the helpers they call; ``others`` are
     other tasks' functions, judged by their own task's rules and not followed."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []  # the checks report syntax errors themselves
+    tree = _parse(source)
+    if tree is None:
+        return []
     defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     module_names = _aliases(list(tree.body), {})
     todo = [f for f in functions if f in defs]
@@ -130,11 +139,14 @@ def _module_text(submission: Submission, module_path: str) -> str | None:
 def static_checks(assignment: Assignment, submission: Submission) -> list[CheckResult]:
     """One failing check (that zeroes its task) per task whose source uses a forbidden API."""
     out = []
+    texts: dict[str, str | None] = {}
     for task in assignment.tasks:
         if not task.forbidden:
             continue
         module_path = submission.modules.get(task.file, task.file)
-        source = _module_text(submission, module_path)
+        if module_path not in texts:
+            texts[module_path] = _module_text(submission, module_path)
+        source = texts[module_path]
         if source is None:
             continue
         others = frozenset(f for t in assignment.tasks if t is not task for f in t.functions)

@@ -16,7 +16,7 @@ def run(name: str, *, check: bool, validate: bool, root: Path | None, console: C
     root = root.resolve() if root else manifest_mod.find_root()
     assignment = manifest_mod.find(name, root)
     built = build_mod.build(assignment)  # every file built before any is written
-    stale = [p for p, text in built.items() if not p.is_file() or p.read_text(encoding="utf-8") != text]
+    stale = build_mod.drift(assignment, built)
     shown = [os.path.relpath(p) for p in stale]
     if check:
         for path in shown:

@@ -38,9 +38,10 @@ def standings(assignment: Assignment, paths: list[Path], zygote, *, hidden_dir: 
     from ..session import hidden_paths
 
     ids = expected_ids(competition)
+    hide = hidden_paths(assignment, hidden_dir)
     entries = []
     for path in paths:
-        predictions, problem = _predictions(assignment, path, ids, zygote, hidden_paths(assignment, hidden_dir), isolate)
+        predictions, problem = _predictions(assignment, path, ids, zygote, hide, isolate)
         if predictions is None:
             entries.append(Entry(path.name, None, None, None, None, problem))
             continue

@@ -65,16 +65,7 @@ class StudentModules:
         try:
             code = compile(source, full, "exec", dont_inherit=True)
         except SyntaxError as e:
-            return self._fail(
-                path,
-                {
-                    "kind": "syntax",
-                    "path": path,
-                    "lineno": e.lineno or 0,
-                    "message": e.msg or "invalid syntax",
-                    "text": (e.text or "").rstrip("\n")[:300],
-                },
-            )
+            return self._fail(path, _syntax_error(path, e))
         except (ValueError, RecursionError, MemoryError) as e:
             return self._fail(path, {"kind": "syntax", "path": path, "lineno": 0, "message": _safe_str(e), "text": ""})
         module = types.ModuleType(name)
@@ -91,6 +82,11 @@ class StudentModules:
     def _fail(self, path: str, info: dict) -> dict:
         self.failed[path] = info
         return info
+
+
+def _syntax_error(path: str, e: SyntaxError) -> dict:
+    return {"kind": "syntax", "path": path, "lineno": e.lineno or 0, "message": e.msg or "invalid syntax",
+            "text": (e.text or "").rstrip("\n")[:300]}  # fmt: skip
 
 
 def _describe(exc: BaseException, root: str) -> dict:
@@ -165,8 +161,7 @@ def run_program(path: str, root: str, seed: int) -> dict | None:
         runpy.run_path(full, run_name="__main__")
     except SyntaxError as e:
         if e.filename == full:
-            return {"kind": "syntax", "path": path, "lineno": e.lineno or 0, "message": e.msg or "invalid syntax",
-                    "text": (e.text or "").rstrip("\n")[:300]}  # fmt: skip
+            return _syntax_error(path, e)
         return {"kind": "import", "path": path, **_describe(e, root)}
     except SystemExit as e:
         if e.code in (0, None):
