@@ -62,3 +62,24 @@ def grade_source(hw1, zygote, tmp_path):
 @pytest.fixture(scope="session")
 def reference_source() -> str:
     return (REPO / "reference" / "hw1" / "regression.py").read_text()
+
+
+@pytest.fixture
+def grade_file(zygote, tmp_path):
+    """``grade_file(assignment, source)``: grade ``source`` as the assignment's student file."""
+    from grader.grading import grade
+
+    def run(assignment, source: str):
+        path = tmp_path / assignment.files[0]
+        path.write_text(source)
+        return grade(assignment, path, zygote=zygote)
+
+    return run
+
+
+def task_scores(report) -> dict[str, float]:
+    return {t.id: t.score for t in report.tasks}
+
+
+def task_points(report) -> dict[str, float]:
+    return {t.id: t.points for t in report.tasks}

@@ -241,14 +241,18 @@ def test_a_matching_submitted_file_passes(grade_program, houses_root, tmp_path):
     assert not report.competition.flag
 
 
-def test_counts_submitted_scores_the_handed_in_file(tmp_path, zygote):
+def _counts_submitted(tmp_path, program: str):
+    """A course whose submitted prediction file counts, and a submission folder with ``program``."""
     root = make_course(tmp_path, counts="submitted")
-    assignment = manifest.find("houses", root)
     folder = tmp_path / "sub"
     folder.mkdir()
-    (folder / "train.py").write_text(MEAN)
-    labels = (root / "reference" / "houses" / "answers" / "prices.csv").read_text()
-    (folder / "submission.csv").write_text(labels)  # a perfect file, as if forged
+    (folder / "train.py").write_text(program)
+    return manifest.find("houses", root), folder, root / "reference" / "houses" / "answers" / "prices.csv"
+
+
+def test_counts_submitted_scores_the_handed_in_file(tmp_path, zygote):
+    assignment, folder, labels = _counts_submitted(tmp_path, MEAN)
+    (folder / "submission.csv").write_text(labels.read_text())  # a perfect file, as if forged
     report = grade(assignment, folder, zygote=zygote)
     assert report.competition.source == "submitted"
     assert _task(report, "public_leaderboard").score == 4
@@ -257,12 +261,8 @@ def test_counts_submitted_scores_the_handed_in_file(tmp_path, zygote):
 
 
 def test_a_symlinked_submitted_file_is_refused(tmp_path, zygote):
-    root = make_course(tmp_path, counts="submitted")
-    assignment = manifest.find("houses", root)
-    folder = tmp_path / "sub"
-    folder.mkdir()
-    (folder / "train.py").write_text(LINEAR)
-    (folder / "submission.csv").symlink_to(root / "reference" / "houses" / "answers" / "prices.csv")
+    assignment, folder, labels = _counts_submitted(tmp_path, LINEAR)
+    (folder / "submission.csv").symlink_to(labels)
     report = grade(assignment, folder, zygote=zygote, run_program=False)
     assert report.competition.source == "none"
     assert "symbolic link" in report.competition.problem

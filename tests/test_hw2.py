@@ -7,7 +7,7 @@ import pytest
 
 from grader import manifest
 from grader.grading import grade
-from tests.conftest import REPO
+from tests.conftest import REPO, task_points, task_scores
 
 REFERENCE = (REPO / "reference" / "hw2" / "layers.py").read_text()
 OTHER_STYLE = (REPO / "tests" / "submissions" / "hw2_other_style.py").read_text()
@@ -19,37 +19,14 @@ def hw2():
 
 
 @pytest.fixture
-def grade_hw2(hw2, zygote, tmp_path):
-    def run(source: str):
-        path = tmp_path / "layers.py"
-        path.write_text(source)
-        return grade(hw2, path, zygote=zygote)
+def grade_hw2(hw2, grade_file):
+    return lambda source: grade_file(hw2, source)
 
-    return run
-
-
-def _scores(report) -> dict[str, float]:
-    return {t.id: t.score for t in report.tasks}
 
 
 def _replace(source: str, old: str, new: str) -> str:
     assert source.count(old) == 1, old  # the code itself, never a docstring
     return source.replace(old, new, 1)
-
-
-def test_reference_full_marks_and_stubs_zero(hw2, zygote):
-    ref = grade(hw2, hw2.reference_dir, zygote=zygote)
-    assert ref.score == ref.max_score == 12, [(c.name, c.message) for c in ref.checks if c.status != "pass" and c.status != "skip"]
-    stubs = grade(hw2, hw2.directory, zygote=zygote)
-    assert stubs.score == 0
-
-
-def test_other_correct_style_gets_full_marks(grade_hw2):
-    report = grade_hw2(OTHER_STYLE)
-    failures = [(c.name, c.message) for c in report.checks if c.status in ("fail", "error")]
-    assert report.score == 12, failures
-
-
 WRONG = {
     "linear_backward": ("    return dout @ w.T, x.T @ dout, dout.sum(dim=0)", "    return dout @ w.T, x.T @ dout, dout.mean(dim=0)"),
     "activations_backward": ("    return dout * (cache > 0).to(dout.dtype)", "    return dout * (cache >= 0).to(dout.dtype)"),
@@ -65,8 +42,8 @@ WRONG = {
 def test_subtle_mistake_loses_points_on_its_task(grade_hw2, task):
     old, new = WRONG[task]
     report = grade_hw2(_replace(REFERENCE, old, new))
-    scores = _scores(report)
-    full_points = {t.id: t.points for t in report.tasks}
+    scores = task_scores(report)
+    full_points = task_points(report)
     assert scores[task] < full_points[task], scores
     # mlp_loss is built from the other layers: a mistake in one of them may cost it too
     others = {k: v for k, v in scores.items() if k not in (task, "mlp")}
@@ -119,8 +96,8 @@ FORBIDDEN = {
 def test_forbidden_api_zeroes_exactly_its_task(grade_hw2, case):
     task, (old, new), api = FORBIDDEN[case]
     report = grade_hw2(_replace(REFERENCE, old, new))
-    scores = _scores(report)
-    full = {t.id: t.points for t in report.tasks}
+    scores = task_scores(report)
+    full = task_points(report)
     assert scores[task] == 0, scores
     assert all(v == full[k] for k, v in scores.items() if k != task), scores
     messages = [c.message for c in report.checks if c.task == task and c.violation]
@@ -171,6 +148,6 @@ def test_forbidden_use_in_a_notebook_names_the_cell(hw2, zygote, tmp_path):
     path = tmp_path / "hw2.ipynb"
     path.write_text(nbformat.writes(nb))
     report = grade(hw2, path, zygote=zygote)
-    assert _scores(report)[task] == 0
+    assert task_scores(report)[task] == 0
     messages = [c.message for c in report.checks if c.violation]
     assert any("hw2.ipynb, cell 3, line" in m for m in messages), messages
