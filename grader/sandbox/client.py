@@ -221,23 +221,31 @@ class Worker:
             text += f"\n… (output truncated at {limit} bytes)"
         return text
 
-    def load(self, module: str, path: str, *, timeout: float) -> None:
-        """Imports a student module; raises StudentError if that fails."""
+    def _exchange(self, header: dict, buffers: list[bytes], timeout: float, *, timed_out, died, garbled) -> tuple[dict, list[bytes]]:
+        """One request and its reply. A transport failure becomes the caller's StudentError:
+        ``timed_out()`` (the worker is killed), ``died(how)`` or ``garbled(error)`` (killed)."""
         self.seq += 1
-        shown = path
+        header["seq"] = self.seq
         try:
-            channel.send(self.sock, {"seq": self.seq, "op": "load", "module": module, "path": path})
-            reply, _ = channel.recv(self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd)
+            channel.send(self.sock, header, buffers)
+            return channel.recv(self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd)
         except channel.ChannelTimeout:
             self.kill()
-            raise StudentImportError(
-                f"{shown} took longer than {timeout:g} s to import (the time limit) and was stopped", path=path
-            ) from None
+            raise timed_out() from None
         except (channel.PeerExited, channel.ChannelClosed, BrokenPipeError, ConnectionError):
-            raise StudentImportError(f"the process importing {shown} {self._death()}", path=path) from None
+            raise died(self._death()) from None
         except channel.FrameError as e:
             self.kill()
-            raise StudentImportError(f"importing {shown} produced an unreadable reply ({e})", path=path) from None
+            raise garbled(e) from None
+
+    def load(self, module: str, path: str, *, timeout: float) -> None:
+        """Imports a student module; raises StudentError if that fails."""
+        reply, _ = self._exchange(
+            {"op": "load", "module": module, "path": path}, [], timeout,
+            timed_out=lambda: StudentImportError(f"{path} took longer than {timeout:g} s to import (the time limit) and was stopped", path=path),
+            died=lambda how: StudentImportError(f"the process importing {path} {how}", path=path),
+            garbled=lambda e: StudentImportError(f"importing {path} produced an unreadable reply ({e})", path=path),
+        )  # fmt: skip
         if reply.get("seq") != self.seq or not reply.get("ok"):
             self.kill()
             error = _error_from_reply(reply.get("error"), module)
@@ -247,18 +255,12 @@ class Worker:
 
     def run(self, path: str, *, timeout: float, seed: int) -> None:
         """Runs a program as ``__main__`` to its end; raises StudentError if it does not finish."""
-        self.seq += 1
-        try:
-            channel.send(self.sock, {"seq": self.seq, "op": "run", "path": path, "seed": seed})
-            reply, _ = channel.recv(self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd)
-        except channel.ChannelTimeout:
-            self.kill()
-            raise StudentTimeout(f"{path} did not finish within its time budget of {timeout:g} s and was stopped") from None
-        except (channel.PeerExited, channel.ChannelClosed, BrokenPipeError, ConnectionError):
-            raise StudentCrash(f"the process running {path} {self._death()}") from None
-        except channel.FrameError as e:
-            self.kill()
-            raise StudentBadOutput(f"running {path} produced an unreadable reply ({e})") from None
+        reply, _ = self._exchange(
+            {"op": "run", "path": path, "seed": seed}, [], timeout,
+            timed_out=lambda: StudentTimeout(f"{path} did not finish within its time budget of {timeout:g} s and was stopped"),
+            died=lambda how: StudentCrash(f"the process running {path} {how}"),
+            garbled=lambda e: StudentBadOutput(f"running {path} produced an unreadable reply ({e})"),
+        )  # fmt: skip
         if reply.get("seq") != self.seq or not reply.get("ok"):
             self.kill()
             raise _error_from_reply(reply.get("error"), path, while_running=True)
@@ -275,26 +277,17 @@ class Worker:
         """
         from .codec import DecodeError, Decoder, encode_arguments  # torch: loaded only once calls start
 
-        self.seq += 1
         tree, buffers, originals = encode_arguments(args, kwargs)
         header = {
-            "seq": self.seq, "module": module, "path": path, "function": function, "seed": seed,
+            "module": module, "path": path, "function": function, "seed": seed,
             "rules": {f: list(g) for f, g in (rules or {}).items()}, "keep_objects": keep_objects, **tree,
         }  # fmt: skip
-        deadline = time.monotonic() + timeout
-        try:
-            channel.send(self.sock, header, buffers)
-            reply, rbuf = channel.recv(self.sock, deadline=deadline, pidfd=self.pidfd)
-        except channel.ChannelTimeout:
-            self.kill()
-            raise StudentTimeout(
-                f"`{function}` took longer than {timeout:g} s (the time limit per call) and was stopped"
-            ) from None
-        except (channel.PeerExited, channel.ChannelClosed, BrokenPipeError, ConnectionError):
-            raise StudentCrash(f"the process running `{function}` {self._death()}") from None
-        except channel.FrameError as e:
-            self.kill()
-            raise StudentBadOutput(f"`{function}` sent back something unreadable ({e})") from None
+        reply, rbuf = self._exchange(
+            header, buffers, timeout,
+            timed_out=lambda: StudentTimeout(f"`{function}` took longer than {timeout:g} s (the time limit per call) and was stopped"),
+            died=lambda how: StudentCrash(f"the process running `{function}` {how}"),
+            garbled=lambda e: StudentBadOutput(f"`{function}` sent back something unreadable ({e})"),
+        )  # fmt: skip
         if reply.get("seq") != self.seq:
             self.kill()
             raise StudentBadOutput(f"`{function}` sent back a reply out of turn")
