@@ -140,6 +140,7 @@ class Worker:
         self.sock = None
         self.status_r = None
         self.isolation = isolation.RLIMITS_ONLY
+        self.isolation_reason = ""  # why no stronger level was reached, in words
         self._populate()
         uid = None
         if os.geteuid() == 0:
@@ -174,6 +175,7 @@ class Worker:
             self.pid, self.pidfd = hello["pid"], fds[0]
             ready, _ = channel.recv(ours, deadline=time.monotonic() + READY_TIMEOUT, pidfd=self.pidfd)
             self.isolation = ready.get("isolation", isolation.RLIMITS_ONLY)
+            self.isolation_reason = str(ready.get("reason", ""))
         except Exception as e:
             self.close()
             raise RuntimeError(f"a grading worker failed to start ({type(e).__name__}: {e})") from None
@@ -403,3 +405,13 @@ def _exception_text(err: dict, subject: str, when: str = "") -> str:
     elif "expected all tensors to be on the same device" in lowered:
         text += " (your code made a tensor on another device than its inputs: create new tensors with device=x.device)"
     return text
+
+
+def probe_level(zygote: Zygote, *, isolate: bool = True) -> tuple[str, str]:
+    """The isolation level a worker reaches on this host, and why not more ("" at the top
+    level): found by starting one empty worker, so it is exactly what grading will get."""
+    worker = Worker(zygote, WorkerSpec(files=(), limits=isolation.Limits(memory_bytes=512 * 1024 * 1024), isolate=isolate))
+    try:
+        return worker.isolation, worker.isolation_reason
+    finally:
+        worker.close()
