@@ -16,6 +16,7 @@ from typing import Any
 from .errors import AssignmentNotFound, ManifestError
 from .sandbox.forbidden import ROOTS as FORBIDDEN_ROOTS
 from .sandbox.forbidden import known as forbidden_known
+from .sandbox.levels import DEFAULT_MINIMUM, ORDER as ISOLATION_LEVELS
 
 MANIFEST = "assignment.toml"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -32,6 +33,7 @@ class Limits:
     output_bytes: int = 8000  # student output shown per check
     open_files: int = 256
     processes: int = 128
+    min_isolation: str = DEFAULT_MINIMUM  # the weakest sandbox an authoritative result accepts
 
 
 @dataclass(frozen=True)
@@ -215,8 +217,13 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
     public = r.get(data, "public_tests", "", str, default="tests")
 
     limits_table = r.get(data, "limits", "", dict, default={})
-    r.unknown(limits_table, set(_LIMIT_KEYS), "limits.")
+    r.unknown(limits_table, {*_LIMIT_KEYS, "min_isolation"}, "limits.")
     limits_kw = {}
+    if "min_isolation" in limits_table:
+        level = r.get(limits_table, "min_isolation", "limits.", str)
+        if level not in ISOLATION_LEVELS:
+            raise r.fail("limits.min_isolation", f"must be one of {', '.join(map(_show, ISOLATION_LEVELS))}, got {_show(level)}")
+        limits_kw["min_isolation"] = level
     for key, (kind, lo, hi) in _LIMIT_KEYS.items():
         if key in limits_table:
             value = r.get(limits_table, key, "limits.", kind)

@@ -124,3 +124,18 @@ def test_forbidden_groups_are_checked(tmp_path):
     assert good.tasks[0].forbidden == ("torch.autograd", "torch.func")
     with pytest.raises(ManifestError, match=r'tasks\[0\]\.forbidden\[0\] must be one of "torch.autograd", .* or a name under one, got "torch.optimizers"'):
         _load(tmp_path / "b", GOOD.replace('functions = ["predict"]', 'functions = ["predict"]\nforbidden = ["torch.optimizers"]'))
+
+
+def test_min_isolation_defaults_to_landlock_and_is_checked(tmp_path):
+    assert _load(tmp_path, GOOD).limits.min_isolation == "landlock"
+    assert _load(tmp_path / "n", GOOD + '[limits]\nmin_isolation = "namespaces"\n').limits.min_isolation == "namespaces"
+    shown = "assignments/hwx/assignment.toml"
+    for text, expected in (
+        ('min_isolation = "strong"', f'{shown}: limits.min_isolation must be one of "none", "landlock", "namespaces", got "strong"'),
+        ("min_isolation = 2", f"{shown}: limits.min_isolation must be a string, got 2"),
+    ):
+        folder = tmp_path / str(abs(hash(text)))
+        folder.mkdir()
+        with pytest.raises(ManifestError) as err:
+            _load(folder, GOOD + "[limits]\n" + text + "\n")
+        assert str(err.value).endswith(expected), str(err.value)
