@@ -228,6 +228,14 @@ def test_a_submitted_file_that_differs_from_the_rerun_is_flagged(grade_program):
     assert _task(report, "public_leaderboard").score == 4  # counts = "rerun": the re-run is scored
 
 
+def test_a_handed_in_prediction_file_is_not_the_reruns(grade_program, houses_root):
+    """A program that writes nothing must not have the handed-in file read back as its own."""
+    labels = (houses_root / "reference" / "houses" / "answers" / "prices.csv").read_text()
+    report = grade_program("print('I write nothing')\n", extra={"submission.csv": labels})
+    assert _check(report, "writes a valid submission.csv").status == "fail"
+    assert _task(report, "public_leaderboard").score == 0 and report.competition.source == "none"
+
+
 def test_a_matching_submitted_file_passes(grade_program, houses_root, tmp_path):
     first = grade_program(LINEAR)
     assert _check(first, "matches the submitted").status == "skip"

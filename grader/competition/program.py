@@ -34,6 +34,7 @@ class RunResult:
     prediction: str | None  # the prediction file's text, when one was written and readable
     prediction_problem: str  # why there is no prediction text ("" when there is)
     isolation: str
+    isolation_reason: str = ""
 
 
 def entry_point(assignment: Assignment, submission: Submission) -> str:
@@ -51,8 +52,10 @@ def run(assignment: Assignment, submission: Submission, zygote: Zygote, *, hide:
     entry = entry_point(assignment, submission)
     shown = submission.shown(entry)
     data = {str(p.relative_to(assignment.directory)): str(p) for p in competition.data_files}
-    # the grader's copy of the data wins over whatever the submission carries at those paths
-    files = tuple((rel, src) for rel, src in submission.files if rel not in data) + tuple(data.items())
+    # the grader's copy of the data wins over whatever the submission carries at those paths;
+    # a handed-in prediction file stays out, or a program that writes nothing would seem to
+    files = tuple((rel, src) for rel, src in submission.files if rel not in data and rel != competition.prediction)
+    files += tuple(data.items())
     spec = WorkerSpec(
         files=files,
         texts=submission.texts,
@@ -73,9 +76,9 @@ def run(assignment: Assignment, submission: Submission, zygote: Zygote, *, hide:
         worker.kill()  # nothing may change the file while (or after) we read it
         output = worker.read_output(tail=True)
         if message:
-            return RunResult(False, message, seconds, output, None, message, worker.isolation)
+            return RunResult(False, message, seconds, output, None, message, worker.isolation, worker.isolation_reason)
         text, problem = read_prediction(Path(worker.cwd), competition.prediction, shown)
-        return RunResult(True, "", seconds, output, text, problem, worker.isolation)
+        return RunResult(True, "", seconds, output, text, problem, worker.isolation, worker.isolation_reason)
     finally:
         worker.close()
 
