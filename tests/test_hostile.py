@@ -14,7 +14,7 @@ import time
 import pytest
 
 from grader.render import json_report
-from grader.sandbox.isolation import UID_BASE
+from grader.sandbox.isolation import worker_uids
 from tests.conftest import REPO, SECRET
 
 
@@ -42,12 +42,14 @@ def _no_worker_processes_left() -> list[str]:
 
 
 def _worker_processes() -> list[str]:
-    """Live processes running as a worker uid, described (pid, state, command) for the failure message."""
+    """Live processes running as one of this test process's worker uids, described (pid,
+    state, command) for the failure message. Others' workers (a parallel run) are not ours."""
+    ours = worker_uids(os.getpid())
     left = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                if os.stat(f"/proc/{name}").st_uid >= UID_BASE:
+                if os.stat(f"/proc/{name}").st_uid in ours:
                     with open(f"/proc/{name}/stat") as f:
                         state = f.read().rsplit(")", 1)[-1].split()[0]
                     with open(f"/proc/{name}/cmdline", "rb") as f:

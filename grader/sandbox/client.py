@@ -109,7 +109,7 @@ class Zygote:
             self.proc.wait()
 
 
-_uid_counter = itertools.count(os.getpid() * 1000)
+_uid_counter = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -139,7 +139,7 @@ class Worker:
         self._killed = False
         self.sock = None
         self.status_r = None
-        self.isolation = isolation.RLIMITS_ONLY
+        self.isolation = isolation.NONE
         self.isolation_reason = ""  # why no stronger level was reached, in words
         self._populate()
         uid = None
@@ -158,6 +158,7 @@ class Worker:
             "env": env,
             "limits": asdict(spec.limits),
             "hide": list(spec.hide),
+            "roots": [os.path.expanduser("~")],
             "uid": uid,
             "isolate": spec.isolate,
             "stage": os.path.join(self.base, "stage"),
@@ -174,7 +175,7 @@ class Worker:
             hello, fds = channel.recv_with_fds(ours, 1, timeout=READY_TIMEOUT)
             self.pid, self.pidfd = hello["pid"], fds[0]
             ready, _ = channel.recv(ours, deadline=time.monotonic() + READY_TIMEOUT, pidfd=self.pidfd)
-            self.isolation = ready.get("isolation", isolation.RLIMITS_ONLY)
+            self.isolation = ready.get("isolation", isolation.NONE)
             self.isolation_reason = str(ready.get("reason", ""))
         except Exception as e:
             self.close()
@@ -182,6 +183,7 @@ class Worker:
 
     def _populate(self) -> None:
         os.makedirs(self.cwd)
+        os.makedirs(os.path.join(self.base, "stage"))  # where the worker mounts its new root
         for rel, src in self.spec.files:
             dest = os.path.join(self.cwd, rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)

@@ -1,96 +1,37 @@
-"""Containment of one worker: namespaces, uid drop, rlimits, capabilities.
+"""Containment of one worker: which tier the host allows, and setting it up.
 
-Three levels, strongest first, chosen per worker by what the host allows and
-reported in every result:
+The keeper (the worker's parent) calls ``enter_namespaces``; the worker, first thing
+after its fork and before any student code exists, calls ``contain``. Tiers, strongest
+first (see levels.py and docs/security.md):
 
-- ``namespaces``: the grader runs as root; the worker gets private PID, network,
-  mount and IPC namespaces, the grader's secret directories are covered by empty
-  read-only tmpfs mounts, /proc shows only the worker's own processes, and the
-  worker drops to an unprivileged uid of its own (so RLIMIT_NPROC bounds fork bombs).
-- ``user-namespaces``: an unprivileged grader where the kernel allows user
-  namespaces; the same namespaces and mounts, then every capability is dropped.
-- ``rlimits-only``: neither is possible; rlimits, a scrubbed environment and a
-  fresh session are all the worker gets.
+- ``namespaces``: PID, network, IPC and UTS namespaces from the keeper (through an
+  unprivileged user namespace when not root), a mount namespace and the allow-list
+  root (rootfs.py) from the worker, which is pid 1 of its namespace;
+- ``landlock``: where namespaces cannot be had: the same allow-list by Landlock;
+- ``none``: neither (or ``--no-isolation``): rlimits and a scrubbed environment only.
+
+At every tier: rlimits (address space, files, file size, no core dumps, processes),
+the seccomp filter (seccomp.py) where the architecture is known, no_new_privs, and,
+when the grader runs as root, an unprivileged uid of the worker's own.
+
+Each step that fails says so, and the level reported is the one actually reached.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
 import resource
 import signal
-import sys
 from dataclasses import dataclass
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWIPC = 0x08000000
-CLONE_NEWUTS = 0x04000000
-CLONE_NEWUSER = 0x10000000
-CLONE_NEWPID = 0x20000000
-CLONE_NEWNET = 0x40000000
+from . import landlock, linux, rootfs, seccomp
+from .levels import LANDLOCK, NAMESPACES, NONE, weakest  # noqa: F401 - weakest re-exported
 
-MS_RDONLY = 1
-MS_NOSUID = 2
-MS_NODEV = 4
-MS_NOEXEC = 8
-MS_REC = 16384
-MS_PRIVATE = 1 << 18
-
-PR_SET_PDEATHSIG = 1
-PR_SET_DUMPABLE = 4
-PR_SET_CHILD_SUBREAPER = 36
-PR_SET_NO_NEW_PRIVS = 38
-
-NAMESPACES = "namespaces"
-USER_NAMESPACES = "user-namespaces"
-RLIMITS_ONLY = "rlimits-only"
-
-# Each worker running as root-dropped gets a uid of its own from this range.
+# Each worker of a root grader gets a uid of its own: every grading process (a batch
+# forks many) draws from a block of its own, keyed by its pid, so no two live graders
+# ever share a worker uid. 500 per block x pid_max (4194304) stays below 2**32 - 1.
 UID_BASE = 1_900_000_000
-UID_SPAN = 1_000_000
-
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def _check(ret: int, what: str) -> None:
-    if ret != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, f"{what}: {os.strerror(err)}")
-
-
-def prctl(option: int, arg: int) -> None:
-    _check(_libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0), "prctl")
-
-
-def unshare(flags: int) -> None:
-    _check(_libc.unshare(flags), "unshare")
-
-
-def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
-    _check(
-        _libc.mount(
-            source.encode(),
-            target.encode(),
-            fstype.encode() if fstype else None,
-            ctypes.c_ulong(flags),
-            data.encode() if data else None,
-        ),
-        f"mount {target}",
-    )
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
-def drop_capabilities() -> None:
-    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
-    data = (_CapData * 2)()
-    _check(_libc.capset(ctypes.byref(header), ctypes.byref(data)), "capset")
+UID_BLOCK = 500
 
 
 @dataclass(frozen=True)
@@ -103,126 +44,158 @@ class Limits:
     file_bytes: int = 256 * 1024 * 1024
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the worker needs to contain itself (built by the zygote from a request)."""
+
+    cwd: str
+    stage: str  # an empty folder for the new root
+    runtime: tuple[str, ...]  # runtime paths, already filtered against the protected ones
+    limits: Limits
+    uid: int | None  # a uid of its own, when the grader is root
+    isolate: bool
+    namespaces: bool  # the keeper entered the namespaces
+    reason: str  # why the keeper could not, in words ("" when it did)
+
+
+def enter_namespaces() -> tuple[bool, str]:
+    """In the keeper, before it forks the worker: (entered, why not)."""
+    root = os.geteuid() == 0
+    flags = linux.CLONE_NEWPID | linux.CLONE_NEWNET | linux.CLONE_NEWIPC | linux.CLONE_NEWUTS
+    uid, gid = os.geteuid(), os.getegid()
+    try:
+        linux.unshare(flags if root else flags | linux.CLONE_NEWUSER)
+    except OSError as e:
+        if root:
+            return False, f"this host refuses new namespaces even to root ({e.strerror}: a container's seccomp profile?)"
+        return False, (
+            f"unprivileged user namespaces are not allowed here ({e.strerror}); run as root (sudo) or allow them "
+            "(sysctl kernel.unprivileged_userns_clone=1, kernel.apparmor_restrict_unprivileged_userns=0, user.max_user_namespaces)"
+        )
+    if not root:
+        try:
+            _write("/proc/self/setgroups", "deny")
+            _write("/proc/self/uid_map", f"{uid} {uid} 1")
+            _write("/proc/self/gid_map", f"{gid} {gid} 1")
+        except OSError as e:
+            return False, f"the user namespace could not be mapped ({e.strerror})"
+    return True, ""
+
+
 def _write(path: str, text: str) -> None:
     with open(path, "w") as f:
         f.write(text)
 
 
-MS_BIND = 4096
-MNT_DETACH = 2
-
-
-def umount(target: str) -> None:
-    _check(_libc.umount2(target.encode(), MNT_DETACH), f"umount {target}")
-
-
-def python_paths() -> list[str]:
-    """Directories a worker must be able to read to import Python modules."""
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    paths.update(p for p in sys.path if p and os.path.isdir(p))
-    return sorted(os.path.realpath(p) for p in paths)
-
-
-def _blocked_ancestor(path: str) -> str | None:
-    """The topmost ancestor of ``path`` that other users cannot traverse."""
-    parts = path.strip("/").split("/")
-    for i in range(1, len(parts)):
-        anc = "/" + "/".join(parts[:i])
+def contain(plan: Plan) -> tuple[str, str]:
+    """In the worker, before any student code: set up the best tier the host allows.
+    Returns (level, what is missing for a stronger one, in words)."""
+    notes = [plan.reason] if plan.reason else []
+    level = NONE
+    if not plan.isolate:
+        notes = ["--no-isolation: the student code can read and change whatever this user can"]
+    elif plan.namespaces:
         try:
-            if not os.stat(anc).st_mode & 0o001:
-                return anc
-        except OSError:
-            return None
-    return None
-
-
-def expose_python(paths: list[str], stage: str) -> None:
-    """Make the Python installation readable by a dropped uid, inside our mount namespace.
-
-    Python often lives under a private home (/root/.pyenv); instead of opening the
-    host's permissions, cover each non-traversable ancestor with a 0755 tmpfs and
-    bind the needed directories back in beneath it.
-    """
-    wanted: dict[str, list[str]] = {}
-    for p in paths:
-        anc = _blocked_ancestor(p)
-        if anc is not None:
-            wanted.setdefault(anc, []).append(p)
-    for anc, subs in wanted.items():
-        tops = [p for p in subs if not any(p != q and p.startswith(q + "/") for q in subs)]
-        staged = []
-        for i, p in enumerate(tops):
-            s = os.path.join(stage, str(len(staged)) + "-" + str(i))
-            os.makedirs(s)
-            mount(p, s, None, MS_BIND | MS_REC)
-            staged.append((s, p))
-        mount("tmpfs", anc, "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=0755")
-        for s, p in staged:
-            os.makedirs(p, mode=0o755, exist_ok=True)
-            mount(s, p, None, MS_BIND | MS_REC)
-            umount(s)
-            os.rmdir(s)
-
-
-def enter_namespaces(hide: list[str], stage: str | None = None) -> str:
-    """Called in the keeper (before it forks the worker). Returns the level reached."""
-    if os.geteuid() == 0:
-        level, flags = NAMESPACES, CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-    else:
-        level = USER_NAMESPACES
-        flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS
-    uid, gid = os.geteuid(), os.getegid()
-    try:
-        unshare(flags)
-    except OSError:
-        return RLIMITS_ONLY
-    try:
-        if level == USER_NAMESPACES:
-            _write("/proc/self/setgroups", "deny")
-            _write("/proc/self/uid_map", f"{uid} {uid} 1")
-            _write("/proc/self/gid_map", f"{gid} {gid} 1")
-        mount("none", "/", None, MS_REC | MS_PRIVATE)
-        if level == NAMESPACES and stage is not None:
-            expose_python(python_paths(), stage)
-        for path in hide:
-            if os.path.isdir(path):
-                mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=4k,mode=0")
-            elif os.path.exists(path):
-                mount("/dev/null", path, None, MS_BIND)  # an empty file in its place
-    except OSError:
-        # The namespaces exist but could not be set up: the secrets may be visible,
-        # so say so rather than claim more than we have.
-        return RLIMITS_ONLY
-    return level
-
-
-def worker_uid(seq: int) -> int:
-    return UID_BASE + seq % UID_SPAN
-
-
-def contain_worker(level: str, limits: Limits, uid: int | None) -> None:
-    """Called in the worker, before any student code runs."""
-    if level in (NAMESPACES, USER_NAMESPACES):
+            rootfs.build(plan.stage, cwd=plan.cwd, runtime=list(plan.runtime), tmp_bytes=plan.limits.file_bytes)
+            level = NAMESPACES
+        except OSError as e:
+            notes.append(f"the allow-list root could not be built ({e})")
+    processes = _process_limit(plan)
+    if plan.isolate and level != NAMESPACES:
         try:
-            mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+            _, missing = landlock.restrict(read=_landlock_reads(plan), write=[plan.cwd], devices=_devices())
+            level = LANDLOCK
+            notes += missing
+        except OSError as e:
+            notes.append(f"Landlock could not be used ({e})")
+    _set_rlimits(plan.limits, processes)
+    _drop_privileges(plan, level)
+    if plan.isolate:
+        try:
+            seccomp.install()
+        except OSError as e:
+            notes.append(f"no seccomp filter ({e})")
+            if level == LANDLOCK:  # without it, UDP and raw sockets stay open: not the landlock tier
+                level = NONE
+    linux.prctl(linux.PR_SET_NO_NEW_PRIVS, 1)
+    return level, "; ".join(notes)
+
+
+def _landlock_reads(plan: Plan) -> list[str]:
+    # /proc: torch reads /proc/self; Landlock itself refuses access to other processes'
+    # environ, memory and descriptors (the ptrace rule)
+    return [*plan.runtime, "/proc", "/dev/random", "/dev/urandom"]
+
+
+def _devices() -> list[str]:
+    return ["/dev/null", "/dev/zero", "/dev/full", *rootfs.gpu_devices()]
+
+
+def _process_limit(plan: Plan) -> int:
+    """RLIMIT_NPROC for this worker. The kernel counts every task of the real uid: with a
+    uid (or a user namespace) of its own that is the worker's tree; otherwise the user's
+    other processes count too, so the bound is set above their present number."""
+    if plan.uid is not None or (plan.namespaces and os.geteuid() != 0 and plan.isolate):
+        return plan.limits.processes
+    return _tasks_of(os.getuid()) + plan.limits.processes
+
+
+def _tasks_of(uid: int) -> int:
+    count = 0
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/status") as f:
+                fields = dict(line.split(":", 1) for line in f if ":" in line)
         except OSError:
-            pass
+            continue
+        if int(fields.get("Uid", "-1").split()[0]) == uid:
+            count += int(fields.get("Threads", "1"))
+    return count
+
+
+def _set_rlimits(limits: Limits, processes: int) -> None:
     vm = _vm_size()
     # Address space is measured from the worker's own size after `import torch`.
     resource.setrlimit(resource.RLIMIT_AS, (vm + limits.memory_bytes, vm + limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
-    if level == NAMESPACES and uid is not None:
-        # A uid of its own: RLIMIT_NPROC then counts only this worker's processes.
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+
+
+def _drop_privileges(plan: Plan, level: str) -> None:
+    if plan.uid is not None:
+        # Root: a uid of its own. If the runtime sits where other users cannot look (a
+        # pyenv under /root) and no new root re-exposes it, keep only the right to read
+        # past permissions — which Landlock still confines to the allow-list.
+        keep = (linux.CAP_DAC_READ_SEARCH,) if level != NAMESPACES and not _runtime_readable(plan.runtime) else ()
+        linux.drop_bounding_set(keep)
+        if keep:
+            linux.prctl(linux.PR_SET_KEEPCAPS, 1)
         os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-    elif level == USER_NAMESPACES:
-        drop_capabilities()
-    prctl(PR_SET_NO_NEW_PRIVS, 1)
+        os.setresgid(plan.uid, plan.uid, plan.uid)
+        os.setresuid(plan.uid, plan.uid, plan.uid)
+        if keep:
+            linux.set_capabilities(keep)
+    elif plan.namespaces:  # capabilities held in our user namespace
+        linux.drop_bounding_set()
+        linux.set_capabilities(())
+
+
+def _runtime_readable(paths: tuple[str, ...]) -> bool:
+    """Whether a uid that owns nothing can reach every runtime path."""
+    for path in paths:
+        parts = os.path.realpath(path).strip("/").split("/")
+        for i in range(1, len(parts)):
+            try:
+                if not os.stat("/" + "/".join(parts[:i])).st_mode & 0o001:
+                    return False
+            except OSError:
+                return False
+    return True
 
 
 def _vm_size() -> int:
@@ -231,6 +204,17 @@ def _vm_size() -> int:
             if line.startswith("VmSize:"):
                 return int(line.split()[1]) * 1024
     return 0
+
+
+def worker_uids(pid: int) -> range:
+    """The worker uids of the grading process ``pid``."""
+    start = UID_BASE + pid * UID_BLOCK
+    return range(start, start + UID_BLOCK)
+
+
+def worker_uid(seq: int) -> int:
+    """The ``seq``-th worker uid of this process (cycling through its block)."""
+    return worker_uids(os.getpid())[seq % UID_BLOCK]
 
 
 def kill_descendants(me: int) -> None:
@@ -270,7 +254,9 @@ def _children_of(ppid: int) -> list[int]:
     return out
 
 
-def weakest(levels: list[str]) -> str:
-    """What a report may claim for several workers: the weakest level any of them reached."""
-    order = [RLIMITS_ONLY, USER_NAMESPACES, NAMESPACES]
-    return min(levels, key=order.index)
+def prctl(option: int, arg: int) -> None:
+    linux.prctl(option, arg)
+
+
+PR_SET_PDEATHSIG = linux.PR_SET_PDEATHSIG
+PR_SET_CHILD_SUBREAPER = linux.PR_SET_CHILD_SUBREAPER

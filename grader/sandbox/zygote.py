@@ -22,9 +22,10 @@ import signal
 import socket
 import sys
 
-from . import channel, isolation
+from . import channel, isolation, rootfs
 
 CONTROL_FD_ENV = "GRADER_ZYGOTE_FD"
+RUNTIME: list[str] = []
 
 
 def main() -> None:
@@ -36,8 +37,10 @@ def main() -> None:
     import numpy  # noqa: F401 - preloaded so workers start warm
     import torch  # noqa: F401
 
-    from . import forbidden, worker  # noqa: F401
+    from . import forbidden, rootfs, worker  # noqa: F401
 
+    global RUNTIME
+    RUNTIME = rootfs.runtime_paths()  # after the imports: their libraries are loaded now
     forbidden.install()  # before any student code exists: every alias they take is guarded
 
     channel.send_with_fds(control, {"ready": True}, [])
@@ -79,7 +82,18 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
     isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
     os.setsid()
     _close_other_fds({call_fd, status_fd})
-    level = isolation.enter_namespaces(spec["hide"], spec.get("stage")) if spec.get("isolate", True) else isolation.RLIMITS_ONLY
+    isolate = bool(spec.get("isolate", True))
+    entered, reason = isolation.enter_namespaces() if isolate else (False, "")
+    plan = isolation.Plan(
+        cwd=spec["cwd"],
+        stage=spec["stage"],
+        runtime=tuple(rootfs.allowed(RUNTIME, spec["hide"], spec.get("roots", []))),
+        limits=isolation.Limits(**spec["limits"]),
+        uid=spec.get("uid"),
+        isolate=isolate,
+        namespaces=entered,
+        reason=reason,
+    )
 
     go_r, go_w = os.pipe()  # the worker speaks only after our hello is on the socket
     pid = os.fork()
@@ -89,7 +103,7 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
         os.read(go_r, 1)
         os.close(go_r)
         try:
-            _worker(spec, call_fd, level)
+            _worker(spec, call_fd, plan)
         except BaseException:
             import traceback
 
@@ -119,7 +133,7 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
     os._exit(0)
 
 
-def _worker(spec: dict, call_fd: int, level: str) -> None:
+def _worker(spec: dict, call_fd: int, plan: isolation.Plan) -> None:
     isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getpid() != 1:  # pid 1 of a new namespace already leads its own session
         os.setsid()
@@ -135,8 +149,7 @@ def _worker(spec: dict, call_fd: int, level: str) -> None:
     os.chdir(spec["cwd"])
     os.environ.clear()
     os.environ.update(spec["env"])
-    limits = isolation.Limits(**spec["limits"])
-    isolation.contain_worker(level, limits, spec.get("uid"))
+    level, reason = isolation.contain(plan)
 
     import torch
 
@@ -145,7 +158,7 @@ def _worker(spec: dict, call_fd: int, level: str) -> None:
     sys.path[:] = [spec["cwd"]] + [p for p in sys.path if p]
     sys.argv = ["submission"]
     sock = socket.socket(fileno=call_fd)
-    channel.send(sock, {"ready": True, "isolation": level})
+    channel.send(sock, {"ready": True, "isolation": level, "reason": reason})
 
     from .worker import StudentModules, serve
 
