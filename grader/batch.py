@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import atomic, bundle
 from .errors import GraderError
 from .manifest import Assignment
 
@@ -101,25 +102,8 @@ def _assignment_folder(path: Path, assignment: Assignment) -> Path:
 
 
 def modified_files(path: Path, assignment: Assignment) -> list[str]:
-    """Public check files and workflows in a student repository that differ from the release."""
-    if not path.is_dir():
-        return []
-    flags = []
-    folder = _assignment_folder(path, assignment)
-    for ours in sorted(assignment.public_tests.rglob("*.py")):
-        rel = ours.relative_to(assignment.directory)
-        theirs = folder / rel
-        if theirs.is_file() and theirs.read_bytes() != ours.read_bytes():
-            flags.append(str(rel))
-        elif not theirs.exists() and folder != path:
-            flags.append(f"{rel} (deleted)")
-    from .workflow import workflow
-
-    released = {"classroom.yml": workflow(assignment)}
-    for theirs in sorted((path / ".github" / "workflows").glob("*")) if (path / ".github" / "workflows").is_dir() else []:
-        if released.get(theirs.name) != theirs.read_text(encoding="utf-8", errors="replace"):
-            flags.append(f".github/workflows/{theirs.name}")
-    return flags
+    """What a student's repository or folder changes of the trusted definition (see bundle.modified)."""
+    return bundle.modified(path, assignment)
 
 
 # --- the pool: each process grades many submissions with one zygote ----------------
@@ -127,21 +111,28 @@ def modified_files(path: Path, assignment: Assignment) -> list[str]:
 _STATE: dict = {}
 
 
-def prepare(root: Path, name: str, hidden: Path | None, out: Path, jobs: int) -> None:
+def prepare(assignment: Assignment, hidden: Path | None, out: Path, jobs: int, *, allow_weak: bool = False) -> tuple[str, str, bool]:
     """In the parent, before the pool forks: start one zygote per process (their torch
     imports overlap ours), then import torch and the grader. Children forked from here
-    start warm; nothing has run a torch op yet, so forking is safe (as for the zygote)."""
-    from . import manifest
-    from .sandbox.client import Zygote
+    start warm; nothing has run a torch op yet, so forking is safe (as for the zygote).
+    The isolation this host reaches is probed first: below the manifest's minimum the
+    batch is refused (GraderError) unless ``allow_weak``. Returns (level, reason, whether
+    only ``allow_weak`` let it through)."""
+    from . import policy
+    from .sandbox.client import Zygote, probe_level
 
     os.environ["OMP_NUM_THREADS"] = "1"  # -j processes and their workers already fill the cores
     zygotes = [Zygote() for _ in range(jobs)]
+    _STATE.update(zygotes=zygotes)
+    level, reason = probe_level(zygotes[0])  # before any student code runs
+    accepted = policy.require(assignment.name, "grade batch", level, reason, assignment.limits.min_isolation, allow_weak=allow_weak)
     import torch
 
     from . import grading, plugin  # noqa: F401 - imported once, inherited by every child
 
     torch.set_num_threads(1)
-    _STATE.update(assignment=manifest.find(name, root), hidden=hidden, out=out, zygotes=zygotes)
+    _STATE.update(assignment=assignment, hidden=hidden, out=out, allow_weak=allow_weak)
+    return level, reason, accepted
 
 
 def _take_zygote(counter) -> None:
@@ -159,6 +150,7 @@ def close() -> None:
 
 def grade_one(job: Job) -> dict:
     """Grades one submission and writes its result file; never raises."""
+    from . import policy
     from .grading import grade
     from .render import json_report
 
@@ -169,20 +161,13 @@ def grade_one(job: Job) -> dict:
             path = _unpack(job, Path(scratch))
             record["modified"] = modified_files(path, assignment)
             report = grade(assignment, _assignment_folder(path, assignment), hidden_dir=_STATE["hidden"], zygote=_STATE["zygote"], reveal_private=True)
+        report = policy.settle(report, assignment.name, "grade batch", assignment.limits.min_isolation, allow_weak=_STATE["allow_weak"])
         record.update(json_report.as_dict(report))
     except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
         message = str(e).strip().splitlines()[0][:500] if str(e).strip() else type(e).__name__
         record.update(grader_error=message, score=0.0, tasks=[])
-    _write_atomic(result_path(out, job.student), json.dumps(record, indent=1))
+    atomic.write_text(result_path(out, job.student), json.dumps(record, indent=1))
     return {"student": job.student, "score": record.get("score", 0.0), "error": record.get("grader_error", "")}
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
 
 
 def gradebook(assignment: Assignment, out: Path) -> Path:
@@ -198,13 +183,14 @@ def gradebook(assignment: Assignment, out: Path) -> Path:
             [data.get("student", path.stem)]
             + [_num(scores.get(t.id, 0.0)) for t in assignment.tasks]
             + [_num(data.get("score", 0.0)), _num(assignment.max_score), "; ".join(data.get("modified", [])), data.get("grader_error", "")]
+            + [data.get("isolation", ""), "yes" if data.get("weak_isolation_accepted") else ""]
         )
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", *(t.id for t in assignment.tasks), "total", "max", "modified", "grader_error"])
+    w.writerow(["student", *(t.id for t in assignment.tasks), "total", "max", "modified", "grader_error", "isolation", "weak_isolation_accepted"])
     w.writerows(rows)
     target = out / "gradebook.csv"
-    _write_atomic(target, buf.getvalue())
+    atomic.write_text(target, buf.getvalue())
     return target
 
 

@@ -63,14 +63,15 @@ def main() -> None:
 @click.option("--reference", is_flag=True, help="Grade the reference solution (instructors): expect full marks.")
 @click.option("--format", "fmt", type=click.Choice(["terminal", "json", "github", "junit", "gradescope"]), default="terminal", show_default=True, help="How to show the result.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the result to this file instead of the screen.")
-@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the reference solution and hidden tests/ (default: reference/<assignment>).")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle (from grade build --out), or its reference/<assignment>: manifest, checks, data and labels come from it; the submission gives only the student's files.")
 @click.option("--public-only", is_flag=True, help="Run only the public checks, even where hidden ones are present.")
-@click.option("--no-isolation", is_flag=True, help="Run workers without namespaces (rlimits only); for debugging the grader.")
+@click.option("--no-isolation", is_flag=True, help="Run student code with no sandbox at all (isolation none); a self-check only: authoritative formats refuse it.")
+@click.option("--allow-weak-isolation", is_flag=True, help="Grade for an authoritative format even below the manifest's min_isolation; the acceptance is recorded in the result.")
 @click.option("--skip-program", is_flag=True, help="Do not re-run the competition's training program (its checks are skipped).")
 @click.option("--reveal-private", is_flag=True, help="Score and show the private leaderboard (instructors, after the deadline).")
-@click.option("--fallback", metavar="REASON", help="With --format github: grade nothing, write 0 points for every task with REASON (for a workflow whose grading crashed or timed out).")
+@click.option("--fallback", metavar="REASON", help="With --format github or gradescope: grade nothing, write 0 points for every task with REASON (for a platform whose grading crashed, timed out or was refused).")
 @root_option
-def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, skip_program, reveal_private, fallback, root) -> None:
+def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, allow_weak_isolation, skip_program, reveal_private, fallback, root) -> None:
     """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
     from .commands import grade
 
@@ -88,6 +89,7 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
         run_program=not skip_program,
         reveal_private=reveal_private,
         fallback=fallback,
+        allow_weak=allow_weak_isolation,
     )
 
 
@@ -96,8 +98,8 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["rich", "csv", "json"]), default="rich", show_default=True, help="Table, CSV or JSON.")
 @click.option("--reveal-private", is_flag=True, help="Add the private split's scores (after the deadline).")
-@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the private labels (default: reference/<assignment>).")
-@click.option("--no-isolation", is_flag=True, help="Run programs without namespaces (rlimits only); for debugging the grader.")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle, or its reference/<assignment>, holding the labels (default: reference/<assignment>).")
+@click.option("--no-isolation", is_flag=True, help="Run programs with no sandbox at all (isolation none); for debugging the grader.")
 @root_option
 def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_isolation, root) -> None:
     """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score."""
@@ -134,14 +136,18 @@ def build_cmd(assignment, check, no_validate, out, root) -> None:
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True, help="Submissions graded at once.")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where results/ and gradebook.csv go. Default: FOLDER-ASSIGNMENT-grades beside FOLDER.")
-@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="Folder with the reference solution and hidden tests/ (default: reference/<assignment>).")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle (from grade build --out), or its reference/<assignment> (default: this course repository).")
 @click.option("--summary", is_flag=True, help="Show, per check, how many students failed it.")
+@click.option("--allow-weak-isolation", is_flag=True, help="Grade even below the manifest's min_isolation; recorded in every result and the gradebook.")
 @root_option
-def batch_cmd(assignment, folder, jobs, out, hidden, summary, root) -> None:
+def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolation, root) -> None:
     """Regrade every submission in FOLDER (folders, .py, .ipynb or .zip; one per student). Resumable."""
     from .commands import batch
 
-    _guard(batch.run, assignment, folder, jobs=jobs, out=out, hidden=hidden, show_summary=summary, root=root, console=Console())
+    _guard(
+        batch.run, assignment, folder, jobs=jobs, out=out, hidden=hidden, show_summary=summary, root=root,
+        console=Console(), allow_weak=allow_weak_isolation,
+    )  # fmt: skip
 
 
 @main.command("export")

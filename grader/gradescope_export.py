@@ -2,8 +2,9 @@
 
 Gradescope unpacks the zip into /autograder/source, runs setup.sh once when building
 the image, then run_autograder per submission (uploaded into /autograder/submission).
-run_autograder must always leave /autograder/results/results.json: when grading
-crashes or times out it writes a 0 with the reason.
+run_autograder must always leave /autograder/results/results.json: grade writes it
+when it finishes (exit 0 or 1); when grading crashes, times out or is refused (too weak
+a sandbox, exit 2) the fallback replaces the file with a 0 and the reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import zipfile
 from pathlib import Path
 
 from .manifest import Assignment
+from .release import bundle_trees
 
 GRADER_ROOT = Path(__file__).resolve().parents[1]
 
@@ -25,22 +27,39 @@ python3 -m venv /autograder/venv
 """
 
 RUN = """#!/usr/bin/env bash
-# One submission: whatever the student uploaded, as a folder, or their notebook.
+# One submission: whatever the student uploaded, as a folder, or their notebook. The
+# source folder is the autograder bundle: manifest, checks, data and labels come from it;
+# the upload supplies only the student's files.
+#
+# Only grade writes the result, atomically, once every worker is dead. It signals that
+# it finished by its exit status (0 or 1); anything else, or a timeout, and the fallback
+# replaces whatever results.json holds, since student code may have written one.
 cd /autograder/source
 mkdir -p /autograder/results
+results=/autograder/results/results.json
+log=$(mktemp)
+rm -f "$results"
 submission=/autograder/submission
 if [ ! -f "$submission/{first_file}" ]; then
   notebook=$(ls "$submission"/*.ipynb 2>/dev/null | head -n 1)
   script=$(ls "$submission"/*.py 2>/dev/null | head -n 1)
   if [ -n "$notebook" ]; then submission="$notebook"; elif [ -n "$script" ]; then submission="$script"; fi
 fi
-timeout {seconds} /autograder/venv/bin/grade {name} --root /autograder/source --submission "$submission" \\
-  --format gradescope -o /autograder/results/results.json
-if [ ! -s /autograder/results/results.json ]; then
-  cat > /autograder/results/results.json <<'JSON'
+status=0
+timeout {seconds} /autograder/venv/bin/grade {name} --root /autograder/source --hidden /autograder/source \\
+  --submission "$submission" --format gradescope -o "$results" 2>"$log" || status=$?
+cat "$log" >&2
+if [ "$status" != 0 ] && [ "$status" != 1 ] || [ ! -f "$results" ]; then
+  if [ "$status" = 124 ]; then why="it ran out of time"; else why="it stopped with status $status"; fi
+  reason="The grader did not finish ($why): $(tail -n 1 "$log" | cut -c 1-400) Your instructor will regrade this submission."
+  fresh="$results.fallback.$$"
+  /autograder/venv/bin/grade {name} --root /autograder/source --hidden /autograder/source \\
+    --format gradescope --fallback "$reason" -o "$fresh" || cat > "$fresh" <<'JSON'
 {{"score": 0, "output": "The grader did not finish (it crashed or ran out of time). Your instructor will regrade this submission.", "tests": []}}
 JSON
+  mv -f "$fresh" "$results"
 fi
+rm -f "$log"
 """
 
 
@@ -59,8 +78,8 @@ def export(assignment: Assignment, out: Path, *, time_limit_minutes: int = 25) -
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16  # executable, as Gradescope runs them
             z.writestr(info, text)
-        _add_tree(z, assignment.directory, f"assignments/{assignment.name}")
-        _add_tree(z, assignment.reference_dir, f"reference/{assignment.name}")
+        for folder, place in bundle_trees(assignment):  # the bundle: everything that decides a score
+            _add_tree(z, folder, place)
         _add_tree(z, GRADER_ROOT / "grader", "grader-package/grader")
         for extra in ("pyproject.toml", "README.md"):
             z.write(GRADER_ROOT / extra, f"grader-package/{extra}")
@@ -70,5 +89,6 @@ def export(assignment: Assignment, out: Path, *, time_limit_minutes: int = 25) -
 
 def _add_tree(z: zipfile.ZipFile, folder: Path, prefix: str) -> None:
     for path in sorted(folder.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and not path.is_symlink():
+        skipped = {"__pycache__", ".ipynb_checkpoints"} & set(path.parts) or path.suffix == ".pyc"
+        if path.is_file() and not skipped and not path.is_symlink():
             z.write(path, f"{prefix}/{path.relative_to(folder)}")

@@ -11,14 +11,15 @@ import os
 import time
 from pathlib import Path
 
+from . import bundle
 from . import manifest as manifest_mod
 from . import submission as submission_mod
 from .errors import GraderError
+from .policy import NO_STUDENT_CODE
 from .results import CheckResult, Report, score_tasks
-from .sandbox import isolation
+from .sandbox import levels as levels_mod
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
-NO_STUDENT_CODE = "none (no student code ran)"
 
 
 class RunPlugin:
@@ -92,6 +93,12 @@ def grade(
 def _grade(assignment, submission, zygote, started, options) -> Report:
     submission_path = Path(submission) if submission else assignment.directory
     loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
+    modified: list[str] = []
+    if separate(assignment, submission_path):
+        # the definition is trusted and elsewhere: the submission gives only the student's
+        # files; its copies of checks, manifest and data are ignored, and listed
+        loaded = submission_mod.restricted(loaded, bundle.student_files(assignment))
+        modified = bundle.modified(submission_path, assignment)
     if options.use_labels:  # --public-only turns off the hidden checks and the labels alike
         hidden_dir, hidden = hidden_status(assignment, options.hidden_dir)
     else:
@@ -122,7 +129,8 @@ def _grade(assignment, submission, zygote, started, options) -> Report:
     from .static_checks import static_checks
 
     checks += static_checks(assignment, loaded)  # forbidden APIs in the source zero their task
-    levels = [run.session.isolation] if run.session is not None and run.session.isolation else []
+    # (level, reason) of every kind of worker that ran student code
+    levels = [(run.session.isolation, run.session.isolation_reason)] if run.session is not None and run.session.isolation else []
     summary = None
     if assignment.competition is not None:
         from .competition.evaluate import evaluate
@@ -133,6 +141,7 @@ def _grade(assignment, submission, zygote, started, options) -> Report:
         )
         checks += found
         levels += [level] if level else []
+    level, reason = min(levels, key=lambda lr: levels_mod.rank(lr[0])) if levels else (NO_STUDENT_CODE, "")
     tasks = score_tasks(assignment, checks)
     return Report(
         assignment=assignment.name,
@@ -141,12 +150,20 @@ def _grade(assignment, submission, zygote, started, options) -> Report:
         tasks=tasks,
         score=sum(t.score for t in tasks),
         max_score=assignment.max_score,
-        isolation=isolation.weakest(levels) if levels else NO_STUDENT_CODE,
+        isolation=level,
         hidden=hidden,
         errors=tuple(run.errors),
         duration=round(time.perf_counter() - started, 3),
         competition=summary,
+        isolation_reason=reason,
+        modified=tuple(modified),
     )
+
+
+def separate(assignment: manifest_mod.Assignment, submission_path: Path) -> bool:
+    """A folder graded against a definition that lives elsewhere (a bundle, the course repo)."""
+    path = Path(submission_path).resolve()
+    return path.is_dir() and path not in (assignment.directory, assignment.reference_dir)
 
 
 def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote) -> RunPlugin:

@@ -2,7 +2,9 @@
 
 - The student release: a template repository holding ``assignments/<name>/`` as built
   (stubs, notebook, public tests, data without labels, manifest) and a README.
-- The autograder bundle: ``reference/<name>/`` (solution, hidden tests, private labels).
+- The autograder bundle: ``assignments/<name>/`` as released beside ``reference/<name>/``
+  (solution, hidden tests, private labels): the whole definition, which a graded run
+  (``grade --hidden BUNDLE``) takes everything from but the student's own files.
 
 ``leaks`` scans a release for hidden material: hidden check names, solution lines and
 label values. A build refuses to finish while anything leaks.
@@ -37,11 +39,21 @@ def write_release(assignment: Assignment, out: Path) -> Path:
     return target
 
 
+def bundle_trees(assignment: Assignment) -> list[tuple[Path, str]]:
+    """What an autograder bundle holds, as (folder, its place in the bundle): the whole
+    definition, so that a graded run needs nothing from the student but their files."""
+    return [
+        (assignment.directory, f"assignments/{assignment.name}"),  # manifest, public checks, data, notebook
+        (assignment.reference_dir, f"reference/{assignment.name}"),  # solution, hidden checks, labels
+    ]
+
+
 def write_bundle(assignment: Assignment, out: Path) -> Path:
     target = out / f"{assignment.name}-autograder"
     if target.exists():
         shutil.rmtree(target)
-    shutil.copytree(assignment.reference_dir, target / "reference" / assignment.name, ignore=SKIP)
+    for folder, place in bundle_trees(assignment):
+        shutil.copytree(folder, target / place, ignore=SKIP)
     return target
 
 

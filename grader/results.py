@@ -66,6 +66,9 @@ class Report:
     errors: tuple[str, ...] = ()  # problems outside any check (a test file that did not load)
     duration: float = 0.0
     competition: CompetitionSummary | None = None
+    isolation_reason: str = ""  # why the sandbox reached no stronger level ("" at the top)
+    weak_isolation_accepted: bool = False  # graded below [limits] min_isolation by --allow-weak-isolation
+    modified: tuple[str, ...] = ()  # student edits to the trusted definition, ignored for scoring
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .manifest import Assignment
-from .sandbox import isolation
+from .sandbox import isolation, levels
 from .sandbox.client import Worker, WorkerSpec, Zygote
 from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing, forbidden_message
 from .submission import Submission
@@ -43,6 +43,7 @@ class GradingSession:
         self.rules = {f: t.forbidden for t in assignment.tasks for f in t.functions} if forbids else {}
         self.worker: Worker | None = None
         self.isolation: str | None = None
+        self.isolation_reason = ""  # the weakest worker's reason for not reaching more
         self._loaded: set[str] = set()
         self._import_failures: dict[str, StudentError] = {}
         self._lock = threading.Lock()
@@ -54,7 +55,8 @@ class GradingSession:
         if self.worker is None:
             self.worker = Worker(self.zygote, self.spec)
             self._loaded = set()
-            self.isolation = isolation.weakest([self.worker.isolation, *([self.isolation] if self.isolation else [])])
+            if self.isolation is None or levels.rank(self.worker.isolation) < levels.rank(self.isolation):
+                self.isolation, self.isolation_reason = self.worker.isolation, self.worker.isolation_reason
         return self.worker
 
     def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int, keep_objects: bool = False) -> CallResult:

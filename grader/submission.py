@@ -8,7 +8,7 @@ it. A notebook becomes one module that provides every student file.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .errors import SubmissionError
@@ -69,6 +69,14 @@ def load(path: Path, assignment: Assignment) -> Submission:
             notebook=nb,
         )
     raise SubmissionError(f"cannot grade {path.name}: submit a folder, a .py file or a .ipynb notebook")
+
+
+def restricted(submission: Submission, names: set[str]) -> Submission:
+    """A folder cut down to the files the student supplies: the rest of a graded run
+    (checks, manifest, data) comes from the trusted copy, never from the submission."""
+    if submission.kind != "folder":
+        return submission
+    return replace(submission, files=tuple((rel, src) for rel, src in submission.files if rel in names))
 
 
 def _folder_files(root: Path) -> tuple[tuple[str, str], ...]:

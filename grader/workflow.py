@@ -1,11 +1,14 @@
 """The GitHub Classroom workflow a student release carries.
 
-Every push is graded with the hidden checks, fetched from the instructor's private
-repository with a secret, and the result goes to classroom-resources/
+Every push is graded from the autograder bundle (manifest, public and hidden checks,
+data), fetched from the instructor's private repository with a secret; the student's
+repository supplies only their files. The result goes to classroom-resources/
 autograding-grading-reporter, one runner per task. The reporter fails without a
-result for each runner it is told about. So if grading crashes or runs out of time,
-the step writes `grade --fallback` instead (0 points, with the reason), and if even
-the grader cannot run, a fallback file written at build time.
+result for each runner it is told about. Only grade's exit status (0 or 1) says it
+finished: otherwise (a crash, a timeout, a refusal) the step replaces results.txt with
+`grade --fallback` (0 points, with the reason), and if even the grader cannot run, with
+a fallback file written at build time. The one-line summary (score, isolation, edits
+ignored) goes to the job summary.
 Setting it up: docs/authoring.md, "GitHub Classroom".
 """
 
@@ -60,10 +63,16 @@ jobs:
       - name: Grade
         id: grade
         run: |
-          timeout {seconds} grade {name} --hidden autograder/reference/{name} --format github -o results.txt || true
-          if ! grep -q '^runners=' results.txt 2>/dev/null; then
-            grade {name} --format github --fallback "{REASON}" -o results.txt || cp {FALLBACK_FILE} results.txt
+          rm -f results.txt
+          status=0
+          timeout {seconds} grade {name} --hidden autograder --format github -o results.txt || status=$?
+          if [ "$status" != 0 ] && [ "$status" != 1 ] || [ ! -f results.txt ]; then
+            if ! grade {name} --format github --fallback "{REASON} (exit status $status; see the Grade step's log)" -o results.txt; then
+              cp {FALLBACK_FILE} results.fallback.txt
+              mv -f results.fallback.txt results.txt
+            fi
           fi
+          grep '^{github.SUMMARY}=' results.txt | cut -d= -f2- >> "${{GITHUB_STEP_SUMMARY:-/dev/null}}" || true
           cat results.txt >> "$GITHUB_OUTPUT"
 
       - name: Report to GitHub Classroom

@@ -12,13 +12,18 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import batch
+from .. import batch, bundle, policy
 from .. import manifest as manifest_mod
 
 
-def run(name: str, folder: Path, *, jobs: int, out: Path | None, hidden: Path | None, show_summary: bool, root: Path | None, console: Console) -> int:
-    root = root.resolve() if root else manifest_mod.find_root()
-    assignment = manifest_mod.find(name, root)
+def run(
+    name: str, folder: Path, *, jobs: int, out: Path | None, hidden: Path | None, show_summary: bool, root: Path | None,
+    console: Console, allow_weak: bool = False,
+) -> int:
+    if hidden is not None:  # the bundle defines the assignment: manifest, checks, data, labels
+        assignment = bundle.locate(name, hidden)
+    else:
+        assignment = manifest_mod.find(name, (root.resolve() if root else manifest_mod.find_root()))
     folder = folder.resolve()
     out = (out or folder.parent / f"{folder.name}-{name}-grades").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -31,7 +36,13 @@ def run(name: str, folder: Path, *, jobs: int, out: Path | None, hidden: Path | 
     errors = []
     if todo:
         jobs = max(1, min(jobs, len(todo)))
-        batch.prepare(root, name, hidden.resolve() if hidden else None, out, jobs)
+        try:
+            level, reason, accepted = batch.prepare(assignment, assignment.reference_dir if hidden else None, out, jobs, allow_weak=allow_weak)
+        except BaseException:
+            batch.close()
+            raise
+        if accepted:
+            console.print(f"[yellow]! {escape(policy.accepted_note(level))}: {escape(reason or policy.meaning(level))} (recorded in every result)[/]")
         context = multiprocessing.get_context("fork")
         counter = context.Value("i", 0)
         pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=batch._take_zygote, initargs=(counter,))

@@ -1,17 +1,27 @@
-"""``grade hwN``: grade a submission (by default the assignment folder as it stands)."""
+"""``grade hwN``: grade a submission (by default the assignment folder as it stands).
+
+With ``--hidden BUNDLE`` the bundle defines the assignment (manifest, public and hidden
+checks, data, labels) and the student's folder supplies only their own files. An
+authoritative format is refused below the manifest's ``min_isolation``, probed before
+any student code runs. The result file is written only here, once every worker is
+gone, and atomically.
+"""
 
 from __future__ import annotations
 
+import io
 import sys
 from pathlib import Path
 
 from rich.console import Console
 
+from .. import atomic, bundle, policy
 from .. import manifest as manifest_mod
 from ..errors import GraderError
 from ..render import github, gradescope, json_report, junit, terminal
 
 FORMATS = ("terminal", "json", "github", "junit", "gradescope")
+FALLBACK_FORMATS = {"github": github.fallback, "gradescope": gradescope.fallback}
 
 
 def run(
@@ -28,30 +38,46 @@ def run(
     run_program: bool = True,
     reveal_private: bool = False,
     fallback: str | None = None,
+    allow_weak: bool = False,
 ) -> int:
     """Grades and renders; returns the exit code (0 all passed, 1 something failed)."""
     from ..sandbox.client import Zygote
 
-    root = root.resolve() if root else manifest_mod.find_root()
-    assignment = manifest_mod.find(name, root)
-    if fallback is not None:  # the workflow's safety net: no grading, no torch
-        text = github.fallback(assignment, fallback)
-        (output.write_text(text + "\n", encoding="utf-8") if output else sys.stdout.write(text + "\n"))
-        return 0
+    if output is not None:
+        atomic.discard(output)  # a run that dies leaves no result behind, stale or forged
     if reference and submission is not None:
         raise GraderError("give either --reference or --submission, not both")
+    if hidden is not None:
+        assignment = bundle.locate(name, hidden)
+        if submission is None and not reference:
+            submission = _student_folder(name, root)
+    else:
+        assignment = manifest_mod.find(name, root.resolve() if root else manifest_mod.find_root())
+    if fallback is not None:  # a platform's safety net: no grading, no torch
+        if fmt not in FALLBACK_FORMATS:
+            raise GraderError(f"--fallback works with --format {' or '.join(FALLBACK_FORMATS)}, not {fmt}")
+        _emit(FALLBACK_FORMATS[fmt](assignment, fallback), output)
+        return 0
     if reference:
         if not assignment.reference_dir.is_dir():
             raise GraderError(f"--reference needs {assignment.reference_dir}, the instructor's copy of the solution")
         submission = assignment.reference_dir
+    authoritative = fmt in policy.AUTHORITATIVE_FORMATS
+    minimum = assignment.limits.min_isolation
+    what = f"--format {fmt}"
     zygote = Zygote()  # started now, so its `import torch` overlaps ours
     try:
+        if authoritative:
+            from ..sandbox.client import probe_level
+
+            level, reason = probe_level(zygote, isolate=isolate)  # before any student code runs
+            policy.require(name, what, level, reason, minimum, allow_weak=allow_weak, isolate=isolate)
         from ..grading import grade
 
         report = grade(
             assignment,
             submission,
-            hidden_dir=hidden.resolve() if hidden else None,
+            hidden_dir=assignment.reference_dir if hidden is not None else None,
             include_hidden=not public_only,
             isolate=isolate,
             run_program=run_program,
@@ -59,18 +85,31 @@ def run(
             zygote=zygote,
         )
     finally:
-        zygote.close()
+        zygote.close()  # every worker goes with it, before anything is written
+    if authoritative:
+        report = policy.settle(report, name, what, minimum, allow_weak=allow_weak)
 
     if fmt == "terminal":
-        if output:
-            with open(output, "w", encoding="utf-8") as f:
-                terminal.render(report, Console(file=f, width=120))
-        else:
-            terminal.render(report, Console())
+        buffer = io.StringIO() if output else None
+        terminal.render(report, Console(file=buffer, width=120) if buffer else Console())
+        if buffer is not None:
+            _emit(buffer.getvalue().rstrip("\n"), output)
     else:
-        text = {"json": json_report.render, "github": github.render, "junit": junit.render, "gradescope": gradescope.render}[fmt](report)
-        if output:
-            output.write_text(text + "\n", encoding="utf-8")
-        else:
-            sys.stdout.write(text + "\n")
+        _emit({"json": json_report.render, "github": github.render, "junit": junit.render, "gradescope": gradescope.render}[fmt](report), output)
     return 0 if report.all_passed else 1
+
+
+def _student_folder(name: str, root: Path | None) -> Path:
+    """The student's copy of the assignment: only their files are taken from it."""
+    root = root.resolve() if root else manifest_mod.find_root()
+    folder = root / "assignments" / name
+    if not folder.is_dir():
+        raise GraderError(f"no {folder} to grade; pass --submission PATH")
+    return folder
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output:
+        atomic.write_text(output, text + "\n")
+    else:
+        sys.stdout.write(text + "\n")

@@ -7,19 +7,23 @@ from pathlib import Path
 
 from rich.console import Console
 
+from .. import bundle
 from .. import manifest as manifest_mod
 from ..render import leaderboard as render
+
 
 def run(name: str, submissions: list[Path], *, fmt: str, reveal: bool, hidden: Path | None, root: Path | None, isolate: bool) -> int:
     from ..sandbox.client import Zygote
 
-    root = root.resolve() if root else manifest_mod.find_root()
-    assignment = manifest_mod.find(name, root)
+    if hidden is not None:  # the bundle's manifest, data and labels decide
+        assignment = bundle.locate(name, hidden)
+    else:
+        assignment = manifest_mod.find(name, root.resolve() if root else manifest_mod.find_root())
     zygote = Zygote()
     try:
         from ..competition.leaderboard import standings
 
-        entries = standings(assignment, submissions, zygote, hidden_dir=hidden.resolve() if hidden else None, reveal=reveal, isolate=isolate)
+        entries = standings(assignment, submissions, zygote, hidden_dir=assignment.reference_dir if hidden else None, reveal=reveal, isolate=isolate)
     finally:
         zygote.close()
     if fmt == "rich":

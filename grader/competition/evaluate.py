@@ -83,8 +83,9 @@ def parse_predictions(text: str | None, why_not: str, ids: list[str], competitio
 
 def evaluate(
     assignment: Assignment, submission_path: Path, submission: Submission, zygote, *, hide: tuple[str, ...], options: Options
-) -> tuple[list[CheckResult], CompetitionSummary, str | None]:
-    """Checks for the competition's tasks, a summary, and the isolation level the run reached."""
+) -> tuple[list[CheckResult], CompetitionSummary, tuple[str, str] | None]:
+    """Checks for the competition's tasks, a summary, and the isolation level the run reached
+    with the sandbox's reason for not reaching more (None when nothing ran)."""
     competition = assignment.competition
     ids = expected_ids(competition)
     answer, unscored = answer_for(assignment, options)
@@ -179,4 +180,4 @@ def evaluate(
         problem=unscored if answer is None else ("" if scored is not None else problem),
         flag=flag,
     )
-    return checks, summary, (run.isolation if run is not None else None)
+    return checks, summary, ((run.isolation, run.isolation_reason) if run is not None else None)

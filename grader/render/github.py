@@ -18,6 +18,7 @@ import json
 import re
 
 from ..results import Report, TaskResult
+from . import notes
 
 
 def _entries(task: TaskResult) -> list[dict]:
@@ -84,8 +85,18 @@ def _lines(payloads: dict[str, dict]) -> str:
     return "\n".join(lines)
 
 
+# Not a runner name (those are [a-z0-9]+): the score and how far to trust it, one line,
+# for the workflow to put in the job summary.
+SUMMARY = "grader_summary"
+
+
 def render(report: Report) -> str:
-    return _lines({task.id: task_payload(task) for task in report.tasks})
+    summary = " · ".join([f"{report.title}: {report.score:g}/{report.max_score:g}", *notes.lines(report)])
+    return _lines({task.id: task_payload(task) for task in report.tasks}) + f"\n{SUMMARY}={_one_line(summary)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def fallback(assignment, reason: str) -> str:

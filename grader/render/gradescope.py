@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 
 from ..results import Report
+from . import notes
 
 
 def as_dict(report: Report) -> dict:
@@ -37,7 +38,7 @@ def as_dict(report: Report) -> dict:
             })  # fmt: skip
     result = {
         "score": report.score,
-        "output": f"{report.title}: {report.score:g}/{report.max_score:g} (hidden checks: {report.hidden}; isolation: {report.isolation})",
+        "output": "\n".join([f"{report.title}: {report.score:g}/{report.max_score:g} (hidden checks: {report.hidden})", *notes.lines(report)]),
         "stdout_visibility": "hidden",
         "tests": tests,
     }
@@ -49,3 +50,11 @@ def as_dict(report: Report) -> dict:
 
 def render(report: Report) -> str:
     return json.dumps(as_dict(report), indent=2)
+
+
+def fallback(assignment, reason: str) -> str:
+    """What run_autograder records when grading crashed, timed out or was refused: every
+    task at 0 with the reason, so Gradescope shows why rather than a bare failure."""
+    tests = [{"name": f"{t.title}: not graded", "score": 0.0, "max_score": t.points, "status": "failed",
+              "output": reason[:2000], "visibility": "visible", "tags": [t.id]} for t in assignment.tasks]  # fmt: skip
+    return json.dumps({"score": 0.0, "output": reason[:2000], "stdout_visibility": "hidden", "tests": tests}, indent=2)

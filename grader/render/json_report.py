@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from dataclasses import asdict
 
 from ..results import Report
@@ -17,6 +16,9 @@ def as_dict(report: Report) -> dict:
         "score": report.score,
         "max_score": report.max_score,
         "isolation": report.isolation,
+        "isolation_reason": report.isolation_reason,
+        "weak_isolation_accepted": report.weak_isolation_accepted,
+        "modified": list(report.modified),
         "hidden_checks": report.hidden,
         "errors": list(report.errors),
         "duration": report.duration,

@@ -9,6 +9,13 @@ from ..results import Report
 
 def render(report: Report) -> str:
     root = ET.Element("testsuites", name=report.assignment, tests=str(len(report.checks)))
+    # on every suite, since JUnit readers keep properties per suite
+    trust = [
+        ("isolation", report.isolation),
+        ("isolation_reason", report.isolation_reason),
+        ("weak_isolation_accepted", "true" if report.weak_isolation_accepted else "false"),
+        ("modified", "; ".join(report.modified)),
+    ]
     for task in report.tasks:
         checks = task.checks
         suite = ET.SubElement(
@@ -24,6 +31,8 @@ def render(report: Report) -> str:
         props = ET.SubElement(suite, "properties")
         ET.SubElement(props, "property", name="score", value=f"{task.score:g}")
         ET.SubElement(props, "property", name="max_score", value=f"{task.points:g}")
+        for name, value in trust:
+            ET.SubElement(props, "property", name=name, value=value)
         for c in checks:
             case = ET.SubElement(suite, "testcase", classname=f"{report.assignment}.{task.id}", name=c.name, time=f"{c.duration:.3f}")
             if c.status in ("fail", "error"):

@@ -7,7 +7,9 @@ from collections import Counter
 from rich.console import Console
 from rich.markup import escape
 
+from .. import policy
 from ..results import Report
+from . import notes
 
 ICONS = {"pass": "[green]✓[/]", "fail": "[red]✗[/]", "error": "[magenta]![/]", "skip": "[dim]-[/]"}
 
@@ -18,6 +20,7 @@ def _pts(x: float) -> str:
 
 def render(report: Report, console: Console, *, show_output: bool = True) -> None:
     console.print(f"[bold]{escape(report.title)}[/]  [dim]({escape(report.assignment)}: {escape(report.submission)})[/]")
+    _trust(report, console)
     for task in report.tasks:
         colour = "green" if task.passed else ("yellow" if task.score > 0 else "red")
         ran = [c for c in task.checks if c.status != "skip"]
@@ -49,6 +52,18 @@ def render(report: Report, console: Console, *, show_output: bool = True) -> Non
         f"\n[bold {colour}]Score: {_pts(report.score)}/{_pts(report.max_score)}[/]   "
         f"[dim]hidden checks: {escape(report.hidden)} · isolation: {escape(report.isolation)} · {report.duration:.1f}s[/]"
     )
+
+
+def _trust(report: Report, console: Console) -> None:
+    """First, before any score: how far this run can be trusted."""
+    if policy.below_top(report.isolation):
+        console.print(f"[bold yellow]⚠ {escape(notes.isolation_line(report))}[/]")
+    else:
+        console.print(f"[dim]{escape(notes.isolation_line(report))}[/]")
+    if report.weak_isolation_accepted:
+        console.print(f"[yellow]⚠ {escape(notes.accepted_line(report))}[/]")
+    if report.modified:
+        console.print(f"[yellow]⚠ {escape(notes.modified_line(report))}[/]")
 
 
 def _competition(report: Report, console: Console) -> None:

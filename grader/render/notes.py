@@ -1,0 +1,33 @@
+"""What every report says about how far it can be trusted, in the same words everywhere:
+the isolation level (with its meaning and the sandbox's reason below the top), an
+accepted weak isolation, and the student's edits that were ignored."""
+
+from __future__ import annotations
+
+from .. import policy
+from ..results import Report
+
+
+def isolation_line(report: Report) -> str:
+    if report.isolation == policy.NO_STUDENT_CODE:
+        return f"isolation: {report.isolation}"
+    line = f"isolation: {report.isolation}"
+    if policy.below_top(report.isolation):
+        line += f" — {policy.meaning(report.isolation)}"
+        if report.isolation_reason:
+            line += f" (why not stronger: {report.isolation_reason})"
+    return line
+
+
+def accepted_line(report: Report) -> str:
+    return policy.accepted_note(report.isolation) if report.weak_isolation_accepted else ""
+
+
+def modified_line(report: Report) -> str:
+    if not report.modified:
+        return ""
+    return "modified (ignored for scoring; the trusted copies were used): " + ", ".join(report.modified)
+
+
+def lines(report: Report) -> list[str]:
+    return [line for line in (isolation_line(report), accepted_line(report), modified_line(report)) if line]
