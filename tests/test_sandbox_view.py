@@ -1,0 +1,210 @@
+"""What a worker can see and touch: only the allow-list, at whatever tier this host gives.
+
+Secrets are planted where a CI runner or an instructor's machine has them (a course
+clone whose .git holds the reference, an ``autograder/`` checkout with a token and
+sibling assignments, a second copy of ``reference/``, the host's /tmp, /dev/shm and
+the home folder, the grader's own environment); a probe running as student code
+must see none of them and leave nothing behind. tests/test_tiers.py runs this file
+again at the other tiers (non-root, and with namespaces refused).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import isolation, levels, rootfs
+from grader.sandbox.client import Worker, WorkerSpec, probe_level
+from tests.conftest import REPO, SECRET
+
+PROBE = '''
+import os
+
+def probe(paths, writes):
+    seen = {}
+    for p in paths:
+        try:
+            if os.path.isdir(p):
+                seen[p] = sorted(os.listdir(p))
+            else:
+                with open(p, "rb") as f:
+                    f.read(1)
+                seen[p] = None
+        except OSError:
+            pass
+    wrote = []
+    for p in writes:
+        try:
+            with open(p, "w") as f:
+                f.write("written by student code")
+            wrote.append(p)
+        except OSError:
+            pass
+    environ = []
+    try:
+        pids = [n for n in os.listdir("/proc") if n.isdigit() and int(n) != os.getpid()]
+    except OSError:
+        pids = []
+    for pid in pids:
+        for name in ("environ", "cmdline"):
+            try:
+                with open(f"/proc/{pid}/{name}", "rb") as f:
+                    environ.append(f.read().decode("utf-8", "replace"))
+            except OSError:
+                pass
+    return {"seen": seen, "wrote": wrote, "proc": "\\n".join(environ)}
+'''
+
+
+@pytest.fixture
+def planted(tmp_path):
+    """Secrets in the places a real host keeps them; yields (paths to probe, writes, cleanup list)."""
+    marker = f"grader-view-{secrets.token_hex(4)}"
+    clone = tmp_path / "course-clone"
+    (clone / ".git" / "objects").mkdir(parents=True)
+    (clone / ".git" / "objects" / "pack-reference").write_text(SECRET)
+    (clone / "reference" / "hw1" / "tests").mkdir(parents=True)
+    (clone / "reference" / "hw1" / "regression.py").write_text(SECRET)
+    (clone / "reference" / "hw1" / "tests" / "test_hidden.py").write_text(SECRET)
+    auto = tmp_path / "checkout" / "autograder"
+    (auto / ".git").mkdir(parents=True)
+    (auto / ".git" / "config").write_text(f'[http]\n\textraheader = AUTHORIZATION: basic {SECRET}\n')
+    for hw in ("hw1", "hw3"):
+        (auto / "reference" / hw).mkdir(parents=True)
+        (auto / "reference" / hw / "solution.py").write_text(SECRET)
+    copy = tmp_path / "elsewhere" / "backup" / "reference" / "hw1"
+    copy.mkdir(parents=True)
+    (copy / "regression.py").write_text(SECRET)
+    home = Path(os.path.expanduser("~"))
+    host_files = [Path("/tmp") / f"{marker}.txt", home / f".{marker}"]
+    if os.path.isdir("/dev/shm"):
+        host_files.append(Path("/dev/shm") / f"{marker}.txt")
+    for f in host_files:
+        f.write_text(SECRET)
+    paths = [
+        str(clone), str(clone / ".git"), str(clone / "reference" / "hw1" / "regression.py"),
+        str(auto), str(auto / ".git" / "config"), str(auto / "reference" / "hw3" / "solution.py"),
+        str(copy / "regression.py"), str(tmp_path), str(REPO / "reference"), str(REPO / ".git"),
+        str(home), *map(str, host_files), "/root", "/home", "/etc/passwd", "/etc/shadow", "/var", "/run",
+    ]  # fmt: skip
+    writes = [f"/tmp/{marker}-w", f"/dev/shm/{marker}-w", str(home / f".{marker}-w"), str(tmp_path / "w")]
+    yield {"paths": paths, "writes": writes, "hide": (str(clone / "reference"), str(auto / "reference" / "hw1")), "home": home}
+    for f in host_files + [Path(w) for w in writes]:
+        f.unlink(missing_ok=True)
+
+
+def _probe(zygote, tmp_path, planted, *, isolate=True):
+    src = tmp_path / "probe.py"
+    src.write_text(PROBE)
+    worker = Worker(zygote, WorkerSpec(files=(("probe.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30), hide=planted["hide"], isolate=isolate))
+    try:
+        return worker.isolation, worker.call("probe", "probe.py", "probe", (planted["paths"], planted["writes"]), {}, timeout=20, seed=0)
+    finally:
+        worker.close()
+
+
+def _scaffolding(folder: str, entries: list[str]) -> bool:
+    """A folder of the new root that exists only to lead to the runtime (/root holding
+    just .pyenv): every entry is on the way to a runtime path."""
+    runtime = [os.path.realpath(p) for p in rootfs.runtime_paths()] + list(rootfs.runtime_paths())
+    return all(any(r == os.path.join(folder, e) or r.startswith(os.path.join(folder, e) + "/") for r in runtime) for e in entries)
+
+
+def test_worker_sees_nothing_of_the_host_but_the_runtime(zygote, tmp_path, planted):
+    level, found = _probe(zygote, tmp_path, planted)
+    assert level in (levels.NAMESPACES, levels.LANDLOCK), level
+    shown = {p: v for p, v in found["seen"].items() if v is None or not _scaffolding(p, v)}
+    assert shown == {}, f"at {level} the worker saw {shown}"
+    assert SECRET not in found["proc"], f"at {level} the worker read the grader's environment through /proc"
+
+
+def test_worker_writes_reach_nothing_outside_its_folder(zygote, tmp_path, planted):
+    level, found = _probe(zygote, tmp_path, planted)
+    # at the namespaces tier /tmp and /dev/shm are private: a write may succeed there, but
+    # nothing may reach the host's
+    leaked = [w for w in planted["writes"] if os.path.exists(w)]
+    assert leaked == [], f"at {level} student code wrote {leaked} on the host"
+
+
+def test_the_probe_is_able_to_see(zygote, tmp_path, planted):
+    """The probe itself works: without isolation it sees the planted secrets (so an empty
+    answer above means contained, not a broken probe)."""
+    level, found = _probe(zygote, tmp_path, planted, isolate=False)
+    assert level == levels.NONE
+    assert planted["paths"][2] in found["seen"]
+    assert not _scaffolding(planted["paths"][0], found["seen"][planted["paths"][0]])
+
+
+FORGE = '''
+import json, os, signal
+
+def predict(x, w, b):
+    forged = {{"score": 999, "tests": [], "forged": True}}
+    for path in {targets!r}:
+        try:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                json.dump(forged, f)
+        except OSError:
+            pass
+    for pid, sig in ((os.getppid(), signal.SIGSTOP), (os.getppid(), signal.SIGKILL), (-1, signal.SIGSTOP), (-1, signal.SIGKILL)):
+        try:
+            os.kill(pid, sig)
+        except OSError:
+            pass
+    return x @ w + b + 1
+'''
+
+
+def test_a_forged_result_and_killing_the_grader_change_nothing(course, tmp_path, reference_source):
+    out = tmp_path / "results" / "results.json"
+    out.parent.mkdir()
+    source = reference_source + "\n\n" + FORGE.format(targets=[str(out), "/autograder/results/results.json", str(tmp_path / "results.json")])
+    submission = tmp_path / "regression.py"
+    submission.write_text(source)
+    cmd = [sys.executable, "-m", "grader.cli", "hw1", "--root", str(course), "--submission", str(submission), "--format", "json", "-o", str(out)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert "forged" not in data
+    predict = next(t for t in data["tasks"] if t["id"] == "predict")
+    assert predict["score"] == 0
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_no_signal_reaches_the_grader(zygote, tmp_path):
+    """SIGSTOP and SIGKILL aimed at the parent and at every process: the grader carries on."""
+    src = tmp_path / "sig.py"
+    src.write_text(
+        "import os, signal\n"
+        "def attack():\n"
+        "    hit = []\n"
+        "    for pid in (os.getppid(), -1):\n"
+        "        for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
+        "            try:\n"
+        "                os.kill(pid, sig)\n"
+        "                hit.append((pid, int(sig)))\n"
+        "            except OSError:\n"
+        "                pass\n"
+        "    return repr(hit)\n"
+    )
+    worker = Worker(zygote, WorkerSpec(files=(("sig.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
+    try:
+        worker.call("sig", "sig.py", "attack", (), {}, timeout=10, seed=0)
+    except Exception:  # noqa: BLE001 - the worker may well have stopped itself; that is its business
+        pass
+    finally:
+        worker.close()
+    assert zygote.proc.poll() is None, "the zygote was killed by student code"
+    state = Path(f"/proc/{zygote.proc.pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    assert state != "T", "the zygote was stopped by student code"
+    os.kill(os.getpid(), 0)  # and we are alive to say so
+    assert probe_level(zygote)[0] in (levels.NAMESPACES, levels.LANDLOCK)
+
