@@ -1,0 +1,78 @@
+"""Worker start cost per isolation tier: fork from the zygote + sandbox set-up + ready.
+
+Each tier runs in a child process of its own, alternately, so all are measured side
+by side on the same (noisy) machine:
+
+- the tier this host gives (``namespaces`` as root or with user namespaces);
+- ``landlock``: the same, with namespaces refused by a container-like seccomp filter
+  (tests/tiers/no_namespaces.py);
+- ``none``: ``isolate=False`` (no sandbox set-up at all: the fork and handshake alone).
+
+    python3 benchmarks/bench_worker_start.py --workers 40 --rounds 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def child(isolate: bool, workers: int) -> None:
+    sys.path.insert(0, REPO)
+    from grader.sandbox import isolation
+    from grader.sandbox.client import Worker, WorkerSpec, Zygote
+
+    zygote = Zygote()
+    zygote.wait_ready()
+    spec = WorkerSpec(files=(), limits=isolation.Limits(memory_bytes=1 << 30), isolate=isolate)
+    Worker(zygote, spec).close()  # warm
+    times, level = [], None
+    for _ in range(workers):
+        start = time.perf_counter()
+        worker = Worker(zygote, spec)
+        times.append((time.perf_counter() - start) * 1000)
+        level = worker.isolation
+        worker.close()
+    zygote.close()
+    print(json.dumps({"level": level, "ms": times}))
+
+
+def run(kind: str, workers: int) -> dict:
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, "--workers", str(workers)]
+    if kind == "landlock":
+        cmd = [sys.executable, os.path.join(REPO, "tests", "tiers", "no_namespaces.py"), *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", choices=["host", "landlock", "none"])
+    args = parser.parse_args()
+    if args.child:
+        child(args.child != "none", args.workers)
+        return
+    results: dict[str, list[float]] = {"host": [], "landlock": [], "none": []}
+    levels = {}
+    for _ in range(args.rounds):
+        for kind in results:
+            r = run(kind, args.workers)
+            results[kind] += r["ms"]
+            levels[kind] = r["level"]
+    base = statistics.median(results["none"])
+    for kind, ms in results.items():
+        med = statistics.median(ms)
+        print(f"{kind:9} level {levels[kind]:10}  median {med:6.1f} ms  p90 {sorted(ms)[int(len(ms) * 0.9)]:6.1f} ms  ({med / base:.2f}x none)")
+
+
+if __name__ == "__main__":
+    main()
