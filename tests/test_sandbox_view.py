@@ -92,7 +92,7 @@ def planted(tmp_path):
         str(clone), str(clone / ".git"), str(clone / "reference" / "hw1" / "regression.py"),
         str(auto), str(auto / ".git" / "config"), str(auto / "reference" / "hw3" / "solution.py"),
         str(copy / "regression.py"), str(tmp_path), str(REPO / "reference"), str(REPO / ".git"),
-        str(home), *map(str, host_files), "/root", "/home", "/etc/passwd", "/etc/shadow", "/var", "/run",
+        str(home), str(home / ".ssh"), str(home / ".bash_history"), *map(str, host_files), "/root", "/home", "/etc/passwd", "/etc/shadow", "/var", "/run",
     ]  # fmt: skip
     writes = [f"/tmp/{marker}-w", f"/dev/shm/{marker}-w", str(home / f".{marker}-w"), str(tmp_path / "w")]
     yield {"paths": paths, "writes": writes, "hide": (str(clone / "reference"), str(auto / "reference" / "hw1")), "home": home}
