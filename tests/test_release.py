@@ -22,6 +22,10 @@ def test_every_release_is_clean_and_the_bundle_has_the_secrets(name, tmp_path):
     assert release.leaks(assignment, student) == []
     assert (student / "assignments" / name / "assignment.toml").is_file() and (student / "README.md").is_file()
     assert not list(student.rglob("reference")) and (bundle / "reference" / name / "tests").is_dir()
+    # the bundle is the whole definition, so a graded run needs nothing from the student but their files
+    assert sorted(p.relative_to(bundle / "assignments") for p in (bundle / "assignments").rglob("*")) == sorted(
+        p.relative_to(student / "assignments") for p in (student / "assignments").rglob("*")
+    )
     assert release._hidden_check_names(assignment) and release._solution_lines(assignment)  # the scan has something to look for
 
 
