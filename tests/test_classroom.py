@@ -76,13 +76,15 @@ def test_every_runner_name_is_one_the_reporter_accepts():
         assert RUNNERS.match(runners) and len(env) == len(assignment.tasks)
 
 
-def _run_grade_step(tmp_path, hw2, fake_grade: str) -> dict:
+def _run_grade_step(tmp_path, hw2, fake_grade: str, *, forged: str | None = None) -> dict:
     """Runs the workflow's Grade step in bash, with `grade` replaced by ``fake_grade``."""
     script = re.search(r"- name: Grade\n        id: grade\n        run: \|\n((?:          .*\n)+)", workflow(hw2)).group(1)
     script = "\n".join(line[10:] for line in script.splitlines())
     repo = tmp_path / "repo"
     (repo / ".github").mkdir(parents=True)
     (repo / ".github" / "classroom-fallback.txt").write_text(fallback_file(hw2))
+    if forged is not None:
+        (repo / "results.txt").write_text(forged)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / "grade"
@@ -90,9 +92,12 @@ def _run_grade_step(tmp_path, hw2, fake_grade: str) -> dict:
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     out = tmp_path / "github_output"
     out.write_text("")
-    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", GITHUB_OUTPUT=str(out))
+    summary = tmp_path / "step_summary"
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", GITHUB_OUTPUT=str(out), GITHUB_STEP_SUMMARY=str(summary))
     subprocess.run(["bash", "-e", "-c", script], cwd=repo, env=env, check=True)
-    return parse_outputs(out.read_text())
+    outputs = parse_outputs(out.read_text())
+    assert summary.read_text() == (outputs["grader_summary"] + "\n" if "grader_summary" in outputs else "")
+    return outputs
 
 
 def test_a_crashed_grader_still_gives_the_reporter_valid_json(tmp_path, hw2):
@@ -125,3 +130,35 @@ def test_full_marks_add_up_exactly_in_the_reporters_running_sum(hw2, zygote):
         for test in json.loads(base64.b64decode(env[f"{runner.upper()}_RESULTS"]))["tests"]:
             total += test["score"]
     assert total == 12.0
+
+
+def _full_marks_forged(hw2) -> str:
+    """What student code running as the runner's user could write: every task at full marks."""
+    payloads = {t.id: {"version": 1, "status": "pass", "max_score": t.points,
+                       "tests": [{"name": "x", "status": "pass", "score": t.points}]} for t in hw2.tasks}  # fmt: skip
+    return github._lines(payloads) + "\n"
+
+
+def test_a_forged_results_file_is_replaced_when_the_grader_is_killed(tmp_path, hw2):
+    forged = _full_marks_forged(hw2)
+    fake = f"""#!/bin/bash
+case "$*" in
+  *--fallback*) exec {sys.executable} -m grader.cli "$@" --root {REPO} ;;
+  *) printf '%s' '{forged}' > results.txt; kill -9 $$ ;;
+esac
+"""
+    outputs = _run_grade_step(tmp_path, hw2, fake, forged=forged)
+    runners, env = step_env(workflow(hw2), outputs)
+    assert reporter(runners, env) == {"total": 0, "max": 12, "failed": True}
+    assert "exit status 137" in json.loads(base64.b64decode(env["MSE_RESULTS"]))["tests"][0]["message"]
+
+
+def test_a_finished_grade_is_kept_and_its_summary_shown(tmp_path, hw2, zygote):
+    report = grade(hw2, hw2.reference_dir, zygote=zygote)
+    text = github.render(report) + "\n"
+    (tmp_path / "graded.txt").write_text(text)
+    fake = f"#!/bin/bash\ncp {tmp_path / 'graded.txt'} results.txt\nexit 1\n"  # 1: graded, something failed
+    outputs = _run_grade_step(tmp_path, hw2, fake)
+    assert outputs["grader_summary"].startswith("HW2: forward and backward passes by hand: 12/12 · isolation: ")
+    runners, env = step_env(workflow(hw2), outputs)
+    assert reporter(runners, env)["total"] == 12

@@ -70,7 +70,7 @@ def test_reference_json_full_marks(course):
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert data["score"] == data["max_score"] == 6
-    assert data["isolation"] in ("namespaces", "user-namespaces", "rlimits-only")
+    assert data["isolation"] in ("namespaces", "landlock", "none")
     assert data["hidden_checks"] == "run"
     assert any(t["visibility"] == "hidden" for t in data["tests"])
     for t in data["tests"]:
@@ -126,3 +126,40 @@ def test_junit_is_valid_xml(course, tmp_path):
     root = ET.parse(out).getroot()
     assert root.tag == "testsuites"
     assert sum(int(s.get("failures")) for s in root) == 5
+
+
+def test_output_replaces_what_stands_at_its_path(course, tmp_path):
+    """-o renames a finished file into place: a link planted there is replaced, not written through."""
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("untouched")
+    out = tmp_path / "results.json"
+    out.symlink_to(target)
+    result = run("hw1", "--root", str(course), "--public-only", "--format", "json", "-o", str(out))
+    assert result.exit_code == 1
+    assert not out.is_symlink() and json.loads(out.read_text())["max_score"] == 6
+    assert target.read_text() == "untouched"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere.txt", "results.json"]  # no temporary left
+
+
+def test_a_result_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    import os
+
+    from grader import atomic
+
+    out = tmp_path / "results.json"
+    out.write_text("old")
+
+    def fail(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        atomic.write_text(out, "new")
+    assert out.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def test_a_terminal_report_can_go_to_a_file(course, tmp_path):
+    out = tmp_path / "report.txt"
+    result = run("hw1", "--root", str(course), "--public-only", "-o", str(out))
+    assert result.exit_code == 1 and result.output == ""
+    assert "isolation: " in out.read_text() and "Score: 0/6" in out.read_text()

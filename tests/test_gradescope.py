@@ -36,7 +36,7 @@ def test_results_follow_the_spec(hw2, zygote):
     assert abs(sum(t["max_score"] for t in data["tests"]) - 12) < 1e-9
 
 
-def _run_autograder(tmp_path, hw2, submission_files: dict, grade_cmd: str) -> dict:
+def _run_autograder(tmp_path, hw2, submission_files: dict, grade_cmd: str, *, forged: str | None = None) -> dict:
     """Unpacks the zip and runs its run_autograder with /autograder/... moved under tmp_path."""
     zip_path = export(hw2, tmp_path / "dist")
     base = tmp_path / "autograder"
@@ -47,19 +47,58 @@ def _run_autograder(tmp_path, hw2, submission_files: dict, grade_cmd: str) -> di
     (base / "submission").mkdir()
     for name, text in submission_files.items():
         (base / "submission" / name).write_text(text)
+    if forged is not None:  # left by an earlier run, or by student code
+        (base / "results").mkdir()
+        (base / "results" / "results.json").write_text(forged)
     script = (base / "source" / "run_autograder").read_text()
     script = script.replace("/autograder/venv/bin/grade", grade_cmd).replace("/autograder", str(base))
     subprocess.run(["bash", "-c", script], check=True, env=dict(os.environ), timeout=300)
     return json.loads((base / "results" / "results.json").read_text())
 
 
-def test_the_zips_run_autograder_grades_an_upload(tmp_path, hw2):
+FORGED = json.dumps({"score": 12, "output": "full marks", "tests": []})
+
+
+def test_the_zips_run_autograder_grades_an_upload_from_the_bundle(tmp_path, hw2):
     ref = (REPO / "reference" / "hw2" / "layers.py").read_text()
-    results = _run_autograder(tmp_path, hw2, {"layers.py": ref}, f"{sys.executable} -m grader.cli")
-    assert results["score"] == 12
+    raised = (REPO / "assignments" / "hw2" / "assignment.toml").read_text().replace("points = 1", "points = 100", 1)
+    results = _run_autograder(tmp_path, hw2, {"layers.py": ref, "assignment.toml": raised}, f"{sys.executable} -m grader.cli", forged=FORGED)
+    assert results["score"] == 12 and sum(t["max_score"] for t in results["tests"]) == pytest.approx(12)
+    assert "modified (ignored for scoring; the trusted copies were used): assignment.toml" in results["output"]
+    assert (tmp_path / "autograder" / "source" / "assignments" / "hw2" / "assignment.toml").is_file()
     assert (tmp_path / "autograder" / "source" / "reference" / "hw2" / "tests").is_dir()
 
 
 def test_a_crashing_grader_still_leaves_results(tmp_path, hw2):
     results = _run_autograder(tmp_path, hw2, {"layers.py": "x = 1\n"}, "false")
     assert results["score"] == 0 and "did not finish" in results["output"]
+
+
+def _fake_grade(tmp_path, body: str) -> str:
+    """A `grade` that does ``body`` when grading, and is the real one for --fallback."""
+    fake = tmp_path / "fake-grade"
+    fake.write_text(f"""#!/bin/bash
+case "$*" in
+  *--fallback*) exec {sys.executable} -m grader.cli "$@" ;;
+  *) {body} ;;
+esac
+""")
+    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+    return str(fake)
+
+
+def test_a_forged_results_file_is_replaced_when_the_grader_is_killed(tmp_path, hw2):
+    # what student code running as the grader's user could do: write full marks, kill grade
+    results_file = tmp_path / "autograder" / "results" / "results.json"
+    body = f"echo '{FORGED}' > {results_file}; kill -9 $$"
+    results = _run_autograder(tmp_path, hw2, {"layers.py": "x = 1\n"}, _fake_grade(tmp_path, body), forged=FORGED)
+    assert results["score"] == 0 and "The grader did not finish (it stopped with status 137)" in results["output"]
+    assert sum(t["max_score"] for t in results["tests"]) == 12  # every task, at 0
+    assert not list(results_file.parent.glob("*.fallback.*"))
+
+
+def test_a_refused_run_says_why_in_the_results(tmp_path, hw2):
+    body = f'exec {sys.executable} -m grader.cli "$@" --no-isolation'  # honestly weak: the sandbox is off
+    results = _run_autograder(tmp_path, hw2, {"layers.py": "x = 1\n"}, _fake_grade(tmp_path, body), forged=FORGED)
+    assert results["score"] == 0
+    assert "status 2): Error: hw2: isolation none is below the minimum landlock for --format gradescope" in results["output"]

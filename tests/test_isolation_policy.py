@@ -80,7 +80,12 @@ def test_a_self_check_runs_at_any_level_and_says_which(course, no_isolation_reas
     assert data["isolation_reason"] == no_isolation_reason
 
 
-def test_the_top_level_is_stated_plainly(course):
+def test_the_top_level_is_stated_plainly(course, zygote):
+    from grader.sandbox.client import probe_level
+
+    level, reason = probe_level(zygote)
+    if level != "namespaces":
+        pytest.skip(f"this host reaches {level}: {reason}")
     result = run("hw1", "--root", str(course), "--public-only")
     assert _header(result.output).endswith("/assignments/hw1) isolation: namespaces")
 
