@@ -8,7 +8,8 @@ every test of a runner is worth the same, so each task is its own runner and a c
 of weight w is listed w times (weights are whole numbers in practice; otherwise the
 points, which Classroom records, win).
 
-Output is ``name=value`` lines for ``$GITHUB_OUTPUT``: one per task plus ``runners``.
+Output is ``name=value`` lines for ``$GITHUB_OUTPUT``: one per task, ``runners``, and
+``grader_summary`` (score, isolation, ignored edits) for the job summary.
 """
 
 from __future__ import annotations
