@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from pathlib import Path
 
-from . import bundle
+from . import bundle, private_copy
 from . import manifest as manifest_mod
 from . import submission as submission_mod
 from .errors import GraderError
@@ -99,6 +100,9 @@ def _grade(assignment, submission, zygote, started, options) -> Report:
         # files; its copies of checks, manifest and data are ignored, and listed
         loaded = submission_mod.restricted(loaded, bundle.student_files(assignment))
         modified = bundle.modified(submission_path, assignment)
+    # as root, grade from a 0700 copy that no worker uid could read, whatever the tier
+    assignment, private_hidden = private_copy.private(assignment, options.hidden_dir)
+    options = replace(options, hidden_dir=private_hidden)
     if options.use_labels:  # --public-only turns off the hidden checks and the labels alike
         hidden_dir, hidden = hidden_status(assignment, options.hidden_dir)
     else:

@@ -101,8 +101,12 @@ class GradingSession:
 
 
 def hidden_paths(assignment: Assignment, hidden_dir: Path | None) -> tuple[str, ...]:
-    """Folders a worker must not see: the reference (solution, hidden checks, labels)."""
-    paths = {str(assignment.reference_dir), str(assignment.reference_dir.parent)}
+    """Folders no runtime path given to a worker may be, hold or lie in: the reference
+    (solution, hidden checks, labels), the bundle, and the folders a private copy of them
+    was made from. (A worker sees only an allow-list; this keeps the allow-list clean.)"""
+    from .private_copy import origins
+
+    paths = {str(assignment.reference_dir), str(assignment.reference_dir.parent), *origins(assignment)}
     if hidden_dir is not None:
         paths.add(str(hidden_dir))
     return tuple(sorted(paths))
