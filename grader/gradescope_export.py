@@ -40,7 +40,9 @@ results=/autograder/results/results.json
 log=$(mktemp)
 rm -f "$results"
 submission=/autograder/submission
-if [ ! -f "$submission/{first_file}" ]; then
+if [ -d "$submission/assignments/{name}" ]; then  # a repository (Gradescope's GitHub upload)
+  submission="$submission/assignments/{name}"
+elif [ ! -f "$submission/{first_file}" ]; then
   notebook=$(ls "$submission"/*.ipynb 2>/dev/null | head -n 1)
   script=$(ls "$submission"/*.py 2>/dev/null | head -n 1)
   if [ -n "$notebook" ]; then submission="$notebook"; elif [ -n "$script" ]; then submission="$script"; fi

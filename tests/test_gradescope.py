@@ -46,6 +46,7 @@ def _run_autograder(tmp_path, hw2, submission_files: dict, grade_cmd: str, *, fo
     assert mode & stat.S_IXUSR, "run_autograder must be executable"
     (base / "submission").mkdir()
     for name, text in submission_files.items():
+        (base / "submission" / name).parent.mkdir(parents=True, exist_ok=True)
         (base / "submission" / name).write_text(text)
     if forged is not None:  # left by an earlier run, or by student code
         (base / "results").mkdir()
@@ -67,6 +68,16 @@ def test_the_zips_run_autograder_grades_an_upload_from_the_bundle(tmp_path, hw2)
     assert "modified (ignored for scoring; the trusted copies were used): assignment.toml" in results["output"]
     assert (tmp_path / "autograder" / "source" / "assignments" / "hw2" / "assignment.toml").is_file()
     assert (tmp_path / "autograder" / "source" / "reference" / "hw2" / "tests").is_dir()
+
+
+def test_a_repository_upload_is_graded_from_its_assignment_folder(tmp_path, hw2):
+    ref = (REPO / "reference" / "hw2" / "layers.py").read_text()
+    public = (REPO / "assignments" / "hw2" / "tests" / "test_layers.py").read_text() + "\n# edited\n"
+    toml = (REPO / "assignments" / "hw2" / "assignment.toml").read_text()
+    upload = {"assignments/hw2/layers.py": ref, "assignments/hw2/tests/test_layers.py": public, "assignments/hw2/assignment.toml": toml}
+    results = _run_autograder(tmp_path, hw2, upload, f"{sys.executable} -m grader.cli")
+    assert results["score"] == 12
+    assert results["output"].endswith("modified (ignored for scoring; the trusted copies were used): tests/test_layers.py")
 
 
 def test_a_crashing_grader_still_leaves_results(tmp_path, hw2):
