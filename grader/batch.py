@@ -119,12 +119,12 @@ def prepare(assignment: Assignment, hidden: Path | None, out: Path, jobs: int, *
     batch is refused (GraderError) unless ``allow_weak``. Returns (level, reason, whether
     only ``allow_weak`` let it through)."""
     from . import policy
-    from .sandbox.client import Zygote, probe_level
+    from .sandbox.client import Zygote
 
     os.environ["OMP_NUM_THREADS"] = "1"  # -j processes and their workers already fill the cores
     zygotes = [Zygote() for _ in range(jobs)]
     _STATE.update(zygotes=zygotes)
-    level, reason = probe_level(zygotes[0])  # before any student code runs
+    level, reason = policy.probe(zygotes[0])  # before any student code runs; imports torch
     accepted = policy.require(assignment.name, "grade batch", level, reason, assignment.limits.min_isolation, allow_weak=allow_weak)
     import torch
 

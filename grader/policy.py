@@ -42,6 +42,20 @@ def meets(level: str, minimum: str) -> bool:
     return level == NO_STUDENT_CODE or levels.at_least(level, minimum)
 
 
+def probe(zygote, *, isolate: bool = True) -> tuple[str, str]:
+    """The level this host gives a worker, and why not more. The probe waits for the
+    zygote's `import torch`; ours runs meanwhile, as grading would need it anyway."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .sandbox.client import probe_level
+
+    with ThreadPoolExecutor(1) as pool:  # joined before returning: nothing is left running
+        found = pool.submit(probe_level, zygote, isolate=isolate)
+        import torch  # noqa: F401
+
+        return found.result()
+
+
 def refusal(name: str, what: str, level: str, reason: str, minimum: str, *, isolate: bool = True) -> str:
     lacks = reason.strip() or ("--no-isolation turns the sandbox off" if not isolate else "the sandbox gave no reason")
     fix = FIX if isolate else FIX_NO_ISOLATION

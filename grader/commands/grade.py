@@ -67,10 +67,8 @@ def run(
     what = f"--format {fmt}"
     zygote = Zygote()  # started now, so its `import torch` overlaps ours
     try:
-        if authoritative:
-            from ..sandbox.client import probe_level
-
-            level, reason = probe_level(zygote, isolate=isolate)  # before any student code runs
+        if authoritative:  # before any student code runs
+            level, reason = policy.probe(zygote, isolate=isolate)
             policy.require(name, what, level, reason, minimum, allow_weak=allow_weak, isolate=isolate)
         from ..grading import grade
 
