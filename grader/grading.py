@@ -170,6 +170,9 @@ def separate(assignment: manifest_mod.Assignment, submission_path: Path) -> bool
     return path.is_dir() and path not in (assignment.directory, assignment.reference_dir)
 
 
+_PYTEST_ENV = ("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "PYTEST_ADDOPTS", "PYTEST_PLUGINS")
+
+
 def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote) -> RunPlugin:
     import pytest
 
@@ -180,6 +183,9 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
         *paths,
         "-c", str(PYTEST_INI),
         "--rootdir", str(assignment.directory.parent.parent),
+        # conftest.py files only from inside the definition: one in the student's checkout
+        # around a bundle (or in /tmp above a private copy) would run in this process
+        "--confcutdir", str(assignment.directory.parent.parent),
         "-p", "no:grader",  # the entry-point copy; we register the module ourselves
         "-p", "no:cacheprovider",
         "-p", "no:terminal",
@@ -200,15 +206,16 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
     # No plugins from entry points: ours is passed in, and others installed beside it
     # (coverage, xdist...) have no business in a grading run. It also stops pytest from
     # re-writing the assertions of every grader module on each run (0.1 s).
-    autoload = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    # Nor options or plugins from the environment (PYTEST_ADDOPTS, PYTEST_PLUGINS): what
+    # runs in the trusted process is this list and nothing a CI job's env adds.
+    saved = {k: os.environ.pop(k) for k in _PYTEST_ENV if k in os.environ}
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:
         code = pytest.main(args, plugins=[plugin, run])
     finally:
-        if autoload is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = autoload
+        for k in _PYTEST_ENV:
+            os.environ.pop(k, None)
+        os.environ.update(saved)
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
     if code == pytest.ExitCode.USAGE_ERROR:
