@@ -98,6 +98,21 @@ HOSTILE_CALLS = {
         "return found[0] if found else torch.zeros(3)",
         "predict(x, w, b)",
     ),
+    # a frame of its own on the call socket (fd 3), claiming 4 GiB: refused from its header,
+    # before the trusted side allocates anything for it
+    "huge_reply_frame": (
+        "import json, os, struct, sys\nf = sys._getframe()\n"
+        "while 'header' not in f.f_locals:\n    f = f.f_back\n"
+        "head = json.dumps({'seq': f.f_locals['header']['seq'], 'ok': True}).encode()\n"
+        "os.write(3, struct.pack('!II', len(head), 1) + head + struct.pack('!Q', 4 << 30))\n"
+        "while True:\n    os.write(3, bytes(1 << 20))",
+        "larger than the allowed",
+    ),
+    "reply_out_of_turn": (
+        "import json, os, struct\nhead = json.dumps({'seq': 10**6, 'ok': True}).encode()\n"
+        "os.write(3, struct.pack('!II', len(head), 1) + head + struct.pack('!Q', 8) + bytes(8))\nreturn x @ w + b",
+        "out of turn",
+    ),
     "open_reference_file": ("open(COURSE + '/reference/hw1/regression.py').read()\nreturn x @ w + b", "Error"),
     "list_hidden_tests": ("import os\nprint(os.listdir(COURSE + '/reference/hw1/tests'))\nreturn x @ w + b", "Error"),
     "import_reference_module": (

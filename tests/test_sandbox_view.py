@@ -13,9 +13,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -134,12 +137,70 @@ def test_worker_writes_reach_nothing_outside_its_folder(zygote, tmp_path, plante
 
 
 def test_the_probe_is_able_to_see(zygote, tmp_path, planted):
-    """The probe itself works: without isolation it sees the planted secrets (so an empty
-    answer above means contained, not a broken probe)."""
-    level, found = _probe(zygote, tmp_path, planted, isolate=False)
+    """The probe itself works: without isolation it sees a world-readable planted file (so
+    an empty answer above means contained, not a broken probe). As root even `none`
+    runs as a uid of its own, so the file must be readable by others to be seen."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-view-open-"))
+    try:
+        folder.chmod(0o755)
+        (folder / "open.txt").write_text(SECRET)
+        (folder / "open.txt").chmod(0o644)
+        planted["paths"] += [str(folder), str(folder / "open.txt")]
+        level, found = _probe(zygote, tmp_path, planted, isolate=False)
+    finally:
+        shutil.rmtree(folder)
     assert level == levels.NONE
-    assert planted["paths"][2] in found["seen"]
-    assert not _scaffolding(planted["paths"][0], found["seen"][planted["paths"][0]])
+    assert str(folder / "open.txt") in found["seen"]
+    assert not _scaffolding(str(folder), found["seen"][str(folder)])
+
+
+SOCKETS = """
+import socket
+
+def connect(path, abstract):
+    reached = []
+    for address in (path, abstract):
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(2)
+            s.connect(address)
+            reached.append(repr(address))
+            s.close()
+        except OSError:
+            pass
+    a, b = socket.socketpair()  # torch's own pipes must keep working
+    a.sendall(b"ok")
+    return {"reached": reached, "pair": b.recv(2).decode()}
+"""
+
+
+def test_no_host_unix_socket_is_in_reach(zygote, tmp_path):
+    """A socket file anyone may connect to (docker.sock, an agent) and an abstract one."""
+    folder = Path(tempfile.mkdtemp(prefix="grader-view-sock-"))
+    listeners = []
+    try:
+        folder.chmod(0o755)
+        path = str(folder / "s")
+        abstract = "\0grader-view-" + secrets.token_hex(4)
+        for address in (path, abstract):
+            server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            server.bind(address)
+            server.listen(4)
+            listeners.append(server)
+        os.chmod(path, 0o666)
+        src = tmp_path / "sockets.py"
+        src.write_text(SOCKETS)
+        worker = Worker(zygote, WorkerSpec(files=(("sockets.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
+        try:
+            level = worker.isolation
+            found = worker.call("sockets", "sockets.py", "connect", (path, abstract), {}, timeout=20, seed=0)
+        finally:
+            worker.close()
+    finally:
+        for server in listeners:
+            server.close()
+        shutil.rmtree(folder)
+    assert found == {"reached": [], "pair": "ok"}, f"at {level}: {found}"
 
 
 FORGE = '''

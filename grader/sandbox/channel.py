@@ -66,9 +66,20 @@ class _Reader:
     def close(self) -> None:
         self.sel.close()
 
-    def exact(self, n: int) -> bytes:
+    def exact(self, n: int) -> bytearray:
         buf = bytearray(n)
         view = memoryview(buf)
+        try:
+            self._fill(view, n)
+        except BaseException:
+            # the traceback keeps this frame: let it not keep a large half-read buffer
+            view.release()
+            buf = None
+            raise
+        view.release()
+        return buf  # not copied into bytes: a tensor's worth of memory once, not twice
+
+    def _fill(self, view: memoryview, n: int) -> None:
         got = 0
         while got < n:
             timeout = None if self.deadline is None else self.deadline - time.monotonic()
@@ -95,7 +106,6 @@ class _Reader:
             if k == 0:
                 raise ChannelClosed()
             got += k
-        return bytes(buf)
 
 
 def recv(
@@ -104,9 +114,16 @@ def recv(
     deadline: float | None = None,
     pidfd: int | None = None,
     max_bytes: int = 1 << 34,
-) -> tuple[dict, list[bytes]]:
-    """Receives one frame. Raises ChannelTimeout, ChannelClosed, PeerExited or FrameError."""
+    check_header=None,
+) -> tuple[dict, list[bytearray]]:
+    """Receives one frame. Raises ChannelTimeout, ChannelClosed, PeerExited or FrameError.
+
+    ``max_bytes`` bounds the whole frame before anything is allocated for it;
+    ``check_header(header, buffer_count)`` may raise FrameError to refuse a frame from its
+    header alone, before any of its buffers is read (a reply out of turn, an error reply
+    that claims data)."""
     reader = _Reader(sock, deadline, pidfd)
+    buffers: list[bytearray] = []
     try:
         hlen, nbuf = HEAD.unpack(reader.exact(HEAD.size))
         if hlen > MAX_HEADER or nbuf > MAX_BUFFERS:
@@ -117,15 +134,21 @@ def recv(
             raise FrameError(f"frame header is not JSON: {e}") from None
         if type(header) is not dict:
             raise FrameError("frame header is not an object")
+        if hlen > max_bytes:
+            raise FrameError("frame larger than the allowed size")
+        if check_header is not None:
+            check_header(header, nbuf)
         total = hlen
-        buffers = []
         for _ in range(nbuf):
             (blen,) = BUFLEN.unpack(reader.exact(BUFLEN.size))
             total += blen
             if total > max_bytes:
-                raise FrameError("frame larger than the allowed size")
+                raise FrameError(f"frame larger than the allowed {max_bytes >> 20} MiB")
             buffers.append(reader.exact(blen))
         return header, buffers
+    except BaseException:
+        buffers.clear()  # nothing read so far outlives the failure in a traceback
+        raise
     finally:
         reader.close()
 

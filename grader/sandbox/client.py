@@ -38,6 +38,7 @@ from .errors import (
 
 GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 READY_TIMEOUT = 60.0
+MAX_REPLY_BYTES = 1 << 30  # a reply's tensors, at most (and never more than the worker's memory limit)
 SAFE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -232,7 +233,10 @@ class Worker:
         header["seq"] = self.seq
         try:
             channel.send(self.sock, header, buffers)
-            return channel.recv(self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd)
+            return channel.recv(
+                self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd,
+                max_bytes=self.max_reply_bytes, check_header=self._check_reply,
+            )  # fmt: skip
         except channel.ChannelTimeout:
             self.kill()
             raise timed_out() from None
@@ -241,6 +245,18 @@ class Worker:
         except channel.FrameError as e:
             self.kill()
             raise garbled(e) from None
+
+    @property
+    def max_reply_bytes(self) -> int:
+        """No honest reply is larger than what the worker may hold in memory; a larger one
+        is refused before this (trusted) process allocates anything for it."""
+        return min(self.spec.limits.memory_bytes, MAX_REPLY_BYTES) + (1 << 20)
+
+    def _check_reply(self, header: dict, buffers: int) -> None:
+        if header.get("seq") != self.seq:
+            raise channel.FrameError("a reply out of turn")
+        if buffers and not header.get("ok"):
+            raise channel.FrameError("an error reply that carries data")
 
     def load(self, module: str, path: str, *, timeout: float) -> None:
         """Imports a student module; raises StudentError if that fails."""
@@ -272,16 +288,20 @@ class Worker:
     def call(
         self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int,
         rules: dict[str, tuple[str, ...]] | None = None, keep_objects: bool = False,
+        in_place: dict[int | str, str] | None = None,
     ) -> Any:
         """Calls ``function`` in the worker. Raises StudentError subclasses on any failure.
 
         ``rules``: for every task function, the API groups its task forbids (see
         sandbox/forbidden.py). ``keep_objects``: values that cannot cross (a layer's cache
-        of arbitrary objects) stay in the worker as RemoteObjects.
+        of arbitrary objects) stay in the worker as RemoteObjects. ``in_place``: the
+        arguments (position or keyword -> parameter name) whose changes are written back
+        into the caller's objects; the worker works on copies of all the others.
         """
-        from .codec import DecodeError, Decoder, encode_arguments  # torch: loaded only once calls start
+        from .codec import ArgumentChanged, DecodeError, Decoder, declared_refs, encode_arguments  # torch: loaded only once calls start
 
         tree, buffers, originals = encode_arguments(args, kwargs)
+        writable = declared_refs(args, kwargs, in_place, originals) if in_place else {}
         header = {
             "module": module, "path": path, "function": function, "seed": seed,
             "rules": {f: list(g) for f, g in (rules or {}).items()}, "keep_objects": keep_objects, **tree,
@@ -299,10 +319,15 @@ class Worker:
             self.kill()  # replace after any failure, so the next check starts clean
             raise _error_from_reply(reply.get("error"), function)
         try:
-            decoder = Decoder(rbuf, originals)
-            value = decoder.decode(reply["result"])
-            decoder.decode(reply["args"])  # writes in-place changes back into our arguments
-            decoder.decode(reply["kwargs"])
+            decoder = Decoder(rbuf, originals, writable=writable)
+            value = decoder.decode(reply["result"])  # an argument it returns arrives as the worker's copy
+            if writable:  # the declared arguments' new state, written into ours
+                decoder.decode(reply["args"])
+                decoder.decode(reply["kwargs"])
+                decoder.commit()
+        except ArgumentChanged as e:
+            self.kill()
+            raise StudentBadOutput(f"`{function}` {e}") from None
         except (DecodeError, KeyError, TypeError, ValueError, RuntimeError) as e:
             self.kill()
             raise StudentBadOutput(f"`{function}` returned a value that could not be read back ({e})") from None

@@ -109,10 +109,12 @@ def contain(plan: Plan) -> tuple[str, str]:
         except OSError as e:
             notes.append(f"Landlock could not be used ({e})")
     _set_rlimits(plan.limits, processes)
-    _drop_privileges(plan, level)
+    if _drop_privileges(plan, level) and level == NONE:
+        notes.append("the worker can read every file on this host (its uid needs CAP_DAC_READ_SEARCH to reach the Python runtime)")
     if plan.isolate:
         try:
-            seccomp.install()
+            # in the host's network namespace, no socket() at all (see seccomp.py)
+            seccomp.install(sockets="unix" if level == NAMESPACES else "pairs")
         except OSError as e:
             notes.append(f"no seccomp filter ({e})")
             if level == LANDLOCK:  # without it, UDP and raw sockets stay open: not the landlock tier
@@ -166,11 +168,13 @@ def _set_rlimits(limits: Limits, processes: int) -> None:
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
 
 
-def _drop_privileges(plan: Plan, level: str) -> None:
+def _drop_privileges(plan: Plan, level: str) -> bool:
+    """Returns whether the worker kept the right to read past file permissions."""
     if plan.uid is not None:
         # Root: a uid of its own. If the runtime sits where other users cannot look (a
         # pyenv under /root) and no new root re-exposes it, keep only the right to read
-        # past permissions — which Landlock still confines to the allow-list.
+        # past permissions: at landlock, Landlock confines it to the allow-list; at none
+        # it opens every file for reading, and the reason says so (none is no containment).
         keep = (linux.CAP_DAC_READ_SEARCH,) if level != NAMESPACES and not _runtime_readable(plan.runtime) else ()
         linux.drop_bounding_set(keep)
         if keep:
@@ -180,9 +184,11 @@ def _drop_privileges(plan: Plan, level: str) -> None:
         os.setresuid(plan.uid, plan.uid, plan.uid)
         if keep:
             linux.set_capabilities(keep)
-    elif plan.namespaces:  # capabilities held in our user namespace
+        return bool(keep)
+    if plan.namespaces:  # capabilities held in our user namespace
         linux.drop_bounding_set()
         linux.set_capabilities(())
+    return False
 
 
 def _runtime_readable(paths: tuple[str, ...]) -> bool:

@@ -5,7 +5,11 @@ the sandbox; it then holds for the student code and everything it starts. Denied
 calls fail with EPERM (EAFNOSUPPORT for a socket family), the way a container's
 default profile answers them, so libraries fall back instead of crashing.
 
-- sockets: only ``AF_UNIX`` (torch's own worker pipes); no IP, netlink or packet sockets;
+- sockets: only ``AF_UNIX`` (torch's own worker pipes); no IP, netlink or packet sockets.
+  Where the worker shares the host's file system and network namespace (the
+  ``landlock`` tier) not even ``socket(AF_UNIX)``: Landlock does not govern connecting
+  to a socket file, and the host's (docker.sock, ssh-agent, a user bus) would be in
+  reach; ``socketpair`` stays;
 - ``unshare``, ``setns``, ``clone``/``clone3`` with namespace flags, ``mount`` and the new
   mount API, ``pivot_root``, ``chroot``: no way to build a view of one's own;
 - ``ptrace``, ``process_vm_readv``/``writev``, ``perf_event_open``, ``bpf``, keyrings,
@@ -82,8 +86,9 @@ def _jump(code: int, k: int, jt: int, jf: int) -> tuple:
     return (code, jt, jf, k)
 
 
-def program(denied: tuple[str, ...], *, unix_sockets_only: bool, arch: str = linux.MACHINE) -> list[tuple]:
-    """The filter as (code, jt, jf, k) instructions."""
+def program(denied: tuple[str, ...], *, sockets: str, arch: str = linux.MACHINE) -> list[tuple]:
+    """The filter as (code, jt, jf, k) instructions. ``sockets``: "any" (not filtered),
+    "unix" (``AF_UNIX`` only) or "pairs" (only ``socketpair(AF_UNIX)``, no ``socket()``)."""
     if arch not in _ARCH:
         raise OSError(errno.ENOSYS, f"seccomp: no syscall table for {arch}")
     nr = _NUMBERS[arch]
@@ -108,7 +113,9 @@ def program(denied: tuple[str, ...], *, unix_sockets_only: bool, arch: str = lin
         _jump(_JEQ_K, nr["clone3"], 0, 1),
         _stmt(_RET_K, _ERRNO | errno.ENOSYS),
     ]
-    if unix_sockets_only:
+    if sockets == "pairs":  # no socket() at all: a path or abstract name could reach the host's
+        prog += [_jump(_JEQ_K, nr["socket"], 0, 1), _stmt(_RET_K, _ERRNO | errno.EAFNOSUPPORT)]
+    if sockets in ("unix", "pairs"):
         for name in ("socket", "socketpair"):
             prog += [
                 _jump(_JEQ_K, nr[name], 0, 4),
@@ -125,9 +132,9 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
 
 
-def install(denied: tuple[str, ...] = WORKER_DENIED, *, unix_sockets_only: bool = True) -> None:
+def install(denied: tuple[str, ...] = WORKER_DENIED, *, sockets: str = "unix") -> None:
     """Apply the filter to this thread's process from now on (and to every child)."""
-    prog = program(denied, unix_sockets_only=unix_sockets_only)
+    prog = program(denied, sockets=sockets)
     raw = b"".join(struct.pack("HBBI", *ins) for ins in prog)
     buf = ctypes.create_string_buffer(raw, len(raw))
     fprog = _SockFprog(len(prog), ctypes.cast(buf, ctypes.c_void_p))
