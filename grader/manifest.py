@@ -6,6 +6,7 @@ Loaded once; every problem is one line naming the file and the key, e.g.
 
 from __future__ import annotations
 
+import ast
 import os
 import re
 import tomllib
@@ -45,6 +46,21 @@ class Task:
     functions: tuple[str, ...]
     kind: str = "checks"  # "checks": scored by pytest checks; "competition": by the prediction run
     forbidden: tuple[str, ...] = ()  # API groups the task's functions may not use (sandbox/forbidden.py)
+    # Arguments the task's functions update in place as their API (hw4's bn_param): only
+    # changes to these reach the check; every other argument is the worker's own copy.
+    in_place: tuple[str, ...] = ()
+    # (function, its positional parameter names) from the reference, else the stub: how a
+    # declared name is found among positional arguments
+    signatures: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def in_place_arguments(self, function: str) -> dict[int | str, str]:
+        """The declared arguments of a call to ``function``: position or keyword -> name."""
+        if not self.in_place:
+            return {}
+        found: dict[int | str, str] = {name: name for name in self.in_place}
+        params = dict(self.signatures).get(function, ())
+        found.update({i: p for i, p in enumerate(params) if p in self.in_place})
+        return found
 
 
 @dataclass(frozen=True)
@@ -134,7 +150,7 @@ _COMPETITION_KEYS = {
 }  # fmt: skip
 METRICS = ("mse", "rmse", "mae")
 COUNTS = ("rerun", "submitted")
-_TASK_KEYS = {"id", "title", "points", "file", "functions", "forbidden"}
+_TASK_KEYS = {"id", "title", "points", "file", "functions", "forbidden", "in_place"}
 _LIMIT_KEYS = {
     "call_timeout": (float, 0.01, 3600),
     "memory_mb": (int, 64, 1 << 20),
@@ -267,10 +283,11 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
             if not isinstance(api, str) or not forbidden_known(api):
                 roots = ", ".join(f'"{g}"' for g in FORBIDDEN_ROOTS)
                 raise r.fail(f"{where}forbidden[{j}]", f"must be one of {roots} or a name under one, got {_show(api)}")
+        in_place, signatures = _in_place(r, t, where, functions, root / "reference" / name / file, directory / file)
         tasks.append(
             Task(
                 id=tid, title=r.get(t, "title", where, str, default=tid), points=points, file=file,
-                functions=tuple(functions), forbidden=tuple(forbidden),
+                functions=tuple(functions), forbidden=tuple(forbidden), in_place=in_place, signatures=signatures,
             )
         )  # fmt: skip
 
@@ -301,6 +318,48 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
         limits=limits,
         competition=competition,
     )
+
+
+def _in_place(r: _Reader, t: dict, where: str, functions: list[str], reference: Path, stub: Path):
+    """``in_place = ["bn_param"]``: names checked, then found in the functions' signatures.
+
+    The signatures come from the reference solution (trusted; a name that is none of its
+    parameters is the manifest's mistake) or, where no reference is here (a student's
+    self-check), the stub; without either, a declared argument is recognised by keyword only.
+    """
+    names = r.get(t, "in_place", where, list, default=[])
+    for j, name in enumerate(names):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise r.fail(f"{where}in_place[{j}]", f"must be a parameter name, got {_show(name)}")
+        if name in names[:j]:
+            raise r.fail(f"{where}in_place[{j}]", f"repeats {_show(name)}")
+    if not names:
+        return (), ()
+    source = reference if reference.is_file() else stub
+    defs = _signatures(source, functions)
+    if defs and source == reference:
+        for j, name in enumerate(names):
+            if not any(name in params for params, _ in defs.values()):
+                shown = " or ".join(f"{f}({', '.join(params)})" for f, (params, _) in defs.items())
+                place = "/".join(source.parts[-3:])  # reference/<name>/<file>
+                raise r.fail(f"{where}in_place[{j}]", f"{_show(name)} is not a parameter of {shown} in {place}")
+    return tuple(names), tuple((f, positional) for f, (_, positional) in defs.items())
+
+
+def _signatures(path: Path, functions: list[str]) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """function -> (all its parameter names, the positional ones), for the top-level
+    ``def``s of ``path`` among ``functions``; empty when the file is absent or unreadable."""
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return {}
+    found = {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in functions:
+            a = node.args
+            positional = tuple(p.arg for p in (*a.posonlyargs, *a.args))
+            found[node.name] = (positional + tuple(p.arg for p in a.kwonlyargs), positional)
+    return found
 
 
 def _plain_name(r: _Reader, table: dict, key: str, where: str) -> str:

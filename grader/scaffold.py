@@ -26,6 +26,7 @@ points = 1
 file = "exercises.py"
 functions = ["scale"]
 # forbidden = ["torch.autograd"]   # APIs this task may not use (docs/checks.md)
+# in_place = ["state"]              # arguments its API updates in place, which checks see
 '''
 
 REFERENCE = '''"""{name}: exercises (reference solution).

@@ -60,7 +60,11 @@ class GradingSession:
         return self.worker
 
     def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int, keep_objects: bool = False) -> CallResult:
-        """Calls a student function. Raises StudentError (with the output so far attached)."""
+        """Calls a student function. Raises StudentError (with the output so far attached).
+
+        The function works on private copies of the arguments: only those its task
+        declares (``in_place`` in the manifest) come back changed into the caller's objects.
+        """
         task = self.assignment.task_of(function)
         if task is None:
             raise LookupError(f"no task in {self.assignment.manifest_path.name} lists a function named `{function}`")
@@ -83,7 +87,7 @@ class GradingSession:
                     self._loaded.add(module_path)
                 value = worker.call(
                     module_name, module_path, function, args, kwargs, timeout=timeout, seed=seed,
-                    rules=self.rules, keep_objects=keep_objects,
+                    rules=self.rules, keep_objects=keep_objects, in_place=task.in_place_arguments(function),
                 )  # fmt: skip
             except StudentError as e:
                 error = self._explain(e, module_path)

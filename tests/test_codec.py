@@ -1,4 +1,4 @@
-"""The pickle-free codec: round trips, in-place write-back, and strict decoding."""
+"""The pickle-free codec: round trips, private copies and declared write-back, and strict decoding."""
 
 from __future__ import annotations
 
@@ -38,10 +38,8 @@ def test_non_contiguous_layout_is_kept():
     assert not out.is_contiguous() and out.stride() == t.stride() and torch.equal(out, t)
 
 
-def test_in_place_changes_come_back_to_the_originals():
-    x, d = torch.zeros(3), {"k": 1}
-    tree, buffers, originals = encode_arguments((x, d), {})
-    # the worker side
+def _worker_changes(tree, buffers):
+    """The worker side of a call that adds 2 to x in place, rewrites d and returns x."""
     dec = Decoder(buffers)
     wx, wd = dec.decode(tree["args"])
     wx.add_(2)
@@ -49,12 +47,72 @@ def test_in_place_changes_come_back_to_the_originals():
     wd["new"] = wx
     enc = Encoder({id(o): r for r, o in dec.refs.items()}, first_ref=len(dec.refs))
     reply = {"result": enc.encode(wx), "args": enc.encode((wx, wd))}
-    # the trusted side
-    back = Decoder(enc.buffers, originals)
+    return reply, enc.buffers
+
+
+def test_by_default_changes_to_arguments_stay_in_the_worker():
+    x, d = torch.zeros(3), {"k": 1}
+    tree, buffers, originals = encode_arguments((x, d), {})
+    reply, rbuf = _worker_changes(tree, buffers)
+    back = Decoder(rbuf, originals)
     result = back.decode(reply["result"])
     back.decode(reply["args"])
+    back.commit()
+    # what the call returned is the worker's copy, as it left it; ours are untouched
+    assert result is not x and torch.equal(result, torch.full((3,), 2.0))
+    assert torch.equal(x, torch.zeros(3)) and d == {"k": 1}
+
+
+def test_declared_arguments_are_written_back_on_commit():
+    from grader.sandbox.codec import declared_refs
+
+    x, d = torch.zeros(3), {"k": 1}
+    tree, buffers, originals = encode_arguments((x, d), {})
+    writable = declared_refs((x, d), {}, {0: "x", 1: "d"}, originals)
+    assert sorted(writable.values()) == ["d", "x"]
+    reply, rbuf = _worker_changes(tree, buffers)
+    back = Decoder(rbuf, originals, writable=writable)
+    result = back.decode(reply["result"])
+    back.decode(reply["args"])
+    assert torch.equal(x, torch.zeros(3)) and d == {"k": 1}, "nothing is written before commit"
+    back.commit()
     assert result is x and torch.equal(x, torch.full((3,), 2.0))
     assert d == {"k": 5, "new": x} and d["new"] is x
+
+
+def test_only_what_a_declared_argument_holds_is_written_back():
+    from grader.sandbox.codec import declared_refs
+
+    x, inner = torch.zeros(2), torch.zeros(2)
+    param = {"stat": inner}
+    tree, buffers, originals = encode_arguments((x, param), {})
+    writable = declared_refs((x, param), {}, {1: "param"}, originals)
+    assert sorted(writable.values()) == ["param", "param['stat']"]
+    dec = Decoder(buffers)
+    wx, wparam = dec.decode(tree["args"])
+    wx.fill_(7)
+    wparam["stat"].fill_(3)
+    enc = Encoder({id(o): r for r, o in dec.refs.items()}, first_ref=len(dec.refs))
+    reply = {"result": enc.encode(None), "args": enc.encode((wx, wparam))}
+    back = Decoder(enc.buffers, originals, writable=writable)
+    back.decode(reply["result"])
+    back.decode(reply["args"])
+    back.commit()
+    assert torch.equal(x, torch.zeros(2)) and param["stat"] is inner and torch.equal(inner, torch.full((2,), 3.0))
+
+
+def test_a_reply_cannot_reach_an_undeclared_original_by_reference():
+    x = torch.zeros(2)
+    _, _, originals = encode_arguments((x,), {})
+    # a forged reply: a plain reference to our argument, or its state sent twice
+    with pytest.raises(DecodeError, match="dangling"):
+        Decoder([], originals).decode({"t": "r", "ref": 0})
+    enc = Encoder()
+    state = enc.encode(torch.ones(2))
+    state.pop("ref")
+    twice = {"t": "u", "v": [{"t": "o", "ref": 0, "v": state}, {"t": "o", "ref": 0, "v": state}]}
+    with pytest.raises(DecodeError, match="twice"):
+        Decoder(enc.buffers * 2, originals).decode(twice)
 
 
 def test_subclass_and_objects_are_refused():

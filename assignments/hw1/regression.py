@@ -5,6 +5,9 @@ Fill in each function, then run `grade hw1` to check your work.
 The model is y_hat = x @ w + b; the loss is the mean squared error; training is
 plain gradient descent with gradients derived by hand (lecture 1: model, loss,
 optimization). Tensors are float32 or float64, on any device.
+
+Arguments are inputs only: each call gets its own copies, so a change made to one in
+place reaches nobody (not w0 in gradient_descent either); only what you return is graded.
 """
 
 import torch

@@ -7,6 +7,9 @@ gradient ``dout`` and that cache and returns the gradients of its inputs, derive
 the chain rule. The cache holds whatever the backward needs. Tensors are float32 or
 float64, on any device. Backward passes, the losses and ``mlp_loss`` must not use
 autograd, ``Tensor.backward``, ``torch.nn.functional`` or ``torch.func``.
+
+Arguments are inputs only: each call gets its own copies, so a change made to one in
+place (to ``x``, ``dout`` or ``params``, say) reaches nobody; only what you return is graded.
 """
 
 import torch

@@ -4,10 +4,17 @@ A message is a JSON tree plus a list of raw byte buffers (tensor and array data)
 Nothing is ever unpickled: the trusted side rebuilds only plain ``torch.Tensor``s,
 numpy arrays, numbers, strings, bools, None, lists, tuples and dicts.
 
-Aliasing survives the round trip, so in-place changes look as they do in-process:
-every tensor, list and dict sent as an argument gets a reference number; the reply
-carries the new state of each argument under that number (``{"t": "o"}``), and the
-trusted side writes that state back into its own original object.
+Every tensor, list and dict sent as an argument gets a reference number; the reply
+carries the state the call left each argument in under that number (``{"t": "o"}``).
+What the trusted side does with it is its own decision, never the worker's:
+
+- by default the worker had a private copy: the argument's state comes back as a new
+  object (where the call returned it, the check gets that) and the trusted side's own
+  object is left exactly as it was;
+- an argument the task declares as updated in place (``writable``: hw4's ``bn_param``)
+  is written back into the original object, keeping aliasing as it is in-process, once
+  the whole reply has been read (``Decoder.commit``); a declared tensor or array whose
+  shape, dtype or device changed is refused (``ArgumentChanged``).
 """
 
 from __future__ import annotations
@@ -85,6 +92,10 @@ class DecodeError(Exception):
 
 class StaleHandle(DecodeError):
     """A kept object from a worker that no longer exists."""
+
+
+class ArgumentChanged(DecodeError):
+    """A declared in-place argument that came back with another shape, dtype or device."""
 
 
 def _type_name(obj: Any) -> str:
@@ -239,12 +250,19 @@ class Decoder:
     """Strictly rebuilds plain values; every field is checked before use."""
 
     def __init__(
-        self, buffers: list[bytes], originals: list[Any] | None = None, *, cuda_ok: bool | None = None, handles: HandleStore | None = None
-    ):
+        self, buffers: list[bytes], originals: list[Any] | None = None, *, writable: dict[int, str] | None = None,
+        cuda_ok: bool | None = None, handles: HandleStore | None = None,
+    ):  # fmt: skip
         self._handles = handles  # worker side: resolve kept objects; trusted side: None
         self.buffers = buffers
-        self.refs: dict[int, Any] = dict(enumerate(originals or []))
-        self._n_originals = len(originals or [])
+        self._originals = list(originals or [])
+        self._n_originals = len(self._originals)
+        # ref -> how the check names it (``bn_param['running_mean']``): written back on commit
+        self._writable = {ref: name for ref, name in (writable or {}).items() if 0 <= ref < self._n_originals}
+        # only a writable original is ever handed back as itself; any other arrives as a copy
+        self.refs: dict[int, Any] = {ref: self._originals[ref] for ref in self._writable}
+        self._returned: set[int] = set()
+        self._pending: list[Any] = []  # write-backs, done by commit() once the reply is whole
         self._used_buffers: set[int] = set()
         self._cuda_ok = torch.cuda.is_available() if cuda_ok is None else cuda_ok
         self._nodes = 0
@@ -325,35 +343,42 @@ class Decoder:
         ref = node.get("ref")
         if type(ref) is not int or not 0 <= ref < self._n_originals:
             raise DecodeError("bad original reference")
-        orig = self.refs[ref]
+        if ref in self._returned:
+            raise DecodeError("an argument came back twice")
+        self._returned.add(ref)
+        orig = self._originals[ref]
         state = node.get("v")
         if type(state) is not dict:
             raise DecodeError("bad original state")
         kind = state.get("t")
-        if isinstance(orig, torch.Tensor) and kind == "T":
-            new = self._tensor(state)
-            with torch.no_grad():
-                same_meta = new.shape == orig.shape and new.dtype == orig.dtype and new.device == orig.device
-                if not same_meta:
-                    orig.data = new
-                elif not torch.equal(orig, new):
-                    try:
-                        orig.copy_(new)
-                    except RuntimeError:  # e.g. an expanded (overlapping) tensor
-                        orig.data = new
-        elif type(orig) is list and kind == "l":
-            orig[:] = self._build(state, None, depth)
-        elif type(orig) is dict and kind == "d":
-            new_items = self._build(state, None, depth)
-            orig.clear()
-            orig.update(new_items)
-        elif type(orig) is np.ndarray and kind == "A":
-            new = self._ndarray(state)
-            if new.shape == orig.shape and new.dtype == orig.dtype:
-                orig[...] = new
-        else:
+        expected = "T" if isinstance(orig, torch.Tensor) else {list: "l", dict: "d", np.ndarray: "A"}.get(type(orig))
+        if kind != expected:
             raise DecodeError("an argument came back as a different kind of object")
+        if ref not in self._writable:
+            return self._build(state, ref, depth)  # the worker's copy, as the call left it
+        name = self._writable[ref]
+        if kind == "T":
+            new = self._tensor(state)
+            _same_layout(name, orig, new)
+            self._pending.append(lambda: _copy_tensor(orig, new))
+        elif kind == "l":
+            items = self._build(state, None, depth)
+            self._pending.append(lambda: orig.__setitem__(slice(None), items))
+        elif kind == "d":
+            items = self._build(state, None, depth)
+            self._pending.append(lambda: (orig.clear(), orig.update(items)))
+        else:
+            new = self._ndarray(state)
+            _same_layout(name, orig, new)
+            self._pending.append(lambda: orig.__setitem__(Ellipsis, new))
         return orig
+
+    def commit(self) -> None:
+        """Writes the declared arguments' new state into the originals (after every part
+        of the reply was read: a reply refused half-way changes nothing)."""
+        pending, self._pending = self._pending, []
+        for write in pending:
+            write()
 
     def _take_buffer(self, node: dict) -> bytes:
         idx = node.get("buf")
@@ -419,6 +444,27 @@ class Decoder:
         return np.frombuffer(raw, dtype=dt).reshape(shape).copy()
 
 
+def _same_layout(name: str, orig: Any, new: Any) -> None:
+    for what, show in (("shape", lambda a: str(tuple(a.shape))), ("dtype", lambda a: str(a.dtype).removeprefix("torch.")),
+                       ("device", lambda a: str(getattr(a, "device", "cpu")))):  # fmt: skip
+        before, after = show(orig), show(new)
+        if before != after:
+            raise ArgumentChanged(
+                f"changed the {what} of {name} in place, from {before} to {after}; "
+                "an argument updated in place must keep its shape, dtype and device"
+            )
+
+
+def _copy_tensor(orig: torch.Tensor, new: torch.Tensor) -> None:
+    with torch.no_grad():
+        if torch.equal(orig, new):
+            return
+        try:
+            orig.copy_(new)
+        except RuntimeError:  # e.g. an expanded (overlapping) tensor
+            orig.data = new
+
+
 def _dense_non_overlapping(shape: list[int], stride: list[int]) -> bool:
     dims = sorted((s, n) for s, n in zip(stride, shape) if n > 1)
     expected = 1
@@ -442,5 +488,35 @@ def encode_arguments(args: tuple, kwargs: dict) -> tuple[dict, list[bytes], list
     originals = [None] * enc._next_ref
     for obj in enc._keep:
         originals[enc._seen[id(obj)]] = obj
-    # kwargs dict itself is ours, not the caller's: writing back into it is harmless.
     return tree, enc.buffers, originals
+
+
+def declared_refs(args: tuple, kwargs: dict, in_place: dict[int | str, str], originals: list[Any]) -> dict[int, str]:
+    """The originals a call may change for the check: everything reachable from the
+    arguments ``in_place`` names (position or keyword -> parameter name), each with the
+    name a message gives it (``bn_param['running_mean']``). An object reachable from a
+    declared argument is declared, wherever else it is passed too."""
+    ref_of = {id(obj): ref for ref, obj in enumerate(originals) if obj is not None}
+    found: dict[int, str] = {}
+
+    def walk(obj: Any, name: str, depth: int) -> None:
+        if depth > MAX_DEPTH:
+            return
+        ref = ref_of.get(id(obj))
+        if ref is not None:
+            if ref in found:
+                return
+            found[ref] = name
+        if type(obj) is dict:
+            for k, v in obj.items():
+                walk(v, f"{name}[{k!r}]", depth + 1)
+        elif type(obj) in (list, tuple):
+            for i, v in enumerate(obj):
+                walk(v, f"{name}[{i}]", depth + 1)
+
+    for key, name in in_place.items():
+        if type(key) is int and 0 <= key < len(args):
+            walk(args[key], name, 0)
+        elif type(key) is str and key in kwargs:
+            walk(kwargs[key], name, 0)
+    return found

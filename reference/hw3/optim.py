@@ -4,6 +4,10 @@ Each update rule takes the weights ``w``, their gradient ``dw`` and a ``config``
 (None means {}), fills in missing hyperparameters and state with their defaults, and
 returns ``(next_w, config)`` with the state updated, as in CS231n. Tensors are float32
 or float64, on any device. The optimizer tasks may not use ``torch.optim``.
+
+In-place updates: ``config`` is updated in place and returned (the caller sees both).
+``w`` may be updated in place (``w -= lr * dw``) or left alone with a new tensor
+returned: either way only the returned ``next_w`` is graded. ``dw`` is an input only.
 """
 
 import math
