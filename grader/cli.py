@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -25,14 +26,27 @@ class DefaultGroup(click.Group):
         return super().parse_args(ctx, args)
 
 
+_terminated = []
+
+
+def _on_sigterm(signum, frame):
+    """SIGTERM (a CI step's `timeout`, a cancelled job) unwinds as Ctrl-C does, so every
+    worker is killed and its folder removed; pytest stops on KeyboardInterrupt alone."""
+    _terminated.append(signum)
+    raise KeyboardInterrupt
+
+
 def _guard(fn, *args, **kwargs) -> None:
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         code = fn(*args, **kwargs)
     except GraderError as e:
         raise UsageProblem(str(e)) from None
     except KeyboardInterrupt:
-        click.echo("grade: interrupted", err=True)
-        sys.exit(130)
+        click.echo("grade: terminated" if _terminated else "grade: interrupted", err=True)
+        sys.exit(143 if _terminated else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     # Everything is written and flushed; skip the interpreter's teardown of torch,
     # which costs a third of a second on every run and does nothing for the user.
     sys.stdout.flush()

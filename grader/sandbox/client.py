@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from . import channel, isolation
+from .workdir import WorkDir
 from .errors import (
     StudentBadOutput,
     StudentCrash,
@@ -131,9 +131,8 @@ class Worker:
     def __init__(self, zygote: Zygote, spec: WorkerSpec):
         self.spec = spec
         self.seq = 0
-        self.base = tempfile.mkdtemp(prefix="grader-")
-        self.cwd = os.path.join(self.base, "work")
-        self.output_path = os.path.join(self.base, "output.log")
+        self.dir = WorkDir()
+        self.base, self.cwd, self.output_path = self.dir.base, self.dir.cwd, self.dir.output
         self._output_pos = 0
         self.pid = None
         self.pidfd = None
@@ -142,6 +141,13 @@ class Worker:
         self.status_r = None
         self.isolation = isolation.NONE
         self.isolation_reason = ""  # why no stronger level was reached, in words
+        try:
+            self._start(zygote, spec)
+        except BaseException:  # Ctrl-C or SIGTERM mid-start too: no folder or process left behind
+            self.close()
+            raise
+
+    def _start(self, zygote: Zygote, spec: WorkerSpec) -> None:
         self._populate()
         uid = None
         if os.geteuid() == 0:
@@ -162,7 +168,7 @@ class Worker:
             "roots": [os.path.expanduser("~")],
             "uid": uid,
             "isolate": spec.isolate,
-            "stage": os.path.join(self.base, "stage"),
+            "stage": self.dir.stage,
         }
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         status_r, status_w = os.pipe()
@@ -179,12 +185,9 @@ class Worker:
             self.isolation = ready.get("isolation", isolation.NONE)
             self.isolation_reason = str(ready.get("reason", ""))
         except Exception as e:
-            self.close()
             raise RuntimeError(f"a grading worker failed to start ({type(e).__name__}: {e})") from None
 
     def _populate(self) -> None:
-        os.makedirs(self.cwd)
-        os.makedirs(os.path.join(self.base, "stage"))  # where the worker mounts its new root
         for rel, src in self.spec.files:
             dest = os.path.join(self.cwd, rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -194,7 +197,6 @@ class Worker:
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             with open(dest, "w", encoding="utf-8") as f:
                 f.write(text)
-        open(self.output_path, "wb").close()
 
     @property
     def alive(self) -> bool:
@@ -357,6 +359,21 @@ class Worker:
         code = os.WEXITSTATUS(raw)
         return f"exited with status {code} (student code must not call sys.exit or os._exit)"
 
+    def _wait_tree_gone(self, timeout: float = 10.0) -> None:
+        """Until the keeper closes the status pipe, after killing the worker's whole tree
+        (so no process of it outlives close(): a result written next is nobody else's)."""
+        deadline = time.monotonic() + timeout
+        while self.status_r is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            ready, _, _ = select.select([self.status_r], [], [], left)
+            try:
+                if ready and not os.read(self.status_r, 4096):
+                    return
+            except OSError:
+                return
+
     def kill(self) -> None:
         self._killed = True
         if self.pidfd is not None:
@@ -369,6 +386,7 @@ class Worker:
         self.kill()
         if self.sock is not None:
             self.sock.close()
+        self._wait_tree_gone()
         for fd in (self.pidfd, self.status_r):
             if fd is not None:
                 try:
@@ -376,7 +394,7 @@ class Worker:
                 except OSError:
                     pass
         self.pidfd = self.status_r = None
-        shutil.rmtree(self.base, ignore_errors=True)
+        self.dir.remove()
 
 
 def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -> StudentError:

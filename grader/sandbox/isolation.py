@@ -96,7 +96,7 @@ def contain(plan: Plan) -> tuple[str, str]:
         notes = ["--no-isolation: the student code can read and change whatever this user can"]
     elif plan.namespaces:
         try:
-            rootfs.build(plan.stage, cwd=plan.cwd, runtime=list(plan.runtime), tmp_bytes=plan.limits.file_bytes)
+            rootfs.build(plan.stage, cwd=plan.cwd, runtime=list(plan.runtime))
             level = NAMESPACES
         except OSError as e:
             notes.append(f"the allow-list root could not be built ({e})")

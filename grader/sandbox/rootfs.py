@@ -8,7 +8,7 @@ new root does not exist for it. The new root holds only:
   interpreter, the folders of the shared libraries already loaded, the system
   library folders, ``/etc/ld.so.cache`` and the CPU topology torch reads;
 - the worker's own folder (the copy of the submission), writable;
-- a private ``/tmp`` and ``/dev/shm`` (small tmpfs mounts that vanish with the worker);
+- a private ``/tmp`` and ``/dev/shm`` (tmpfs of 128 and 64 MiB that vanish with the worker);
 - a minimal ``/dev`` (null, zero, full, random, urandom, and the GPU devices if any);
 - a ``/proc`` of the worker's own PID namespace.
 
@@ -124,7 +124,11 @@ def _tmpfs(target: str, mode: str, size: int, extra: int = 0) -> None:
     linux.mount("tmpfs", target, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV | extra, f"size={size},mode={mode}")
 
 
-def build(root: str, *, cwd: str, runtime: list[str], tmp_bytes: int) -> None:
+TMP_BYTES = 128 << 20  # the private /tmp; it is memory, outside the address-space limit
+SHM_BYTES = 64 << 20  # the private /dev/shm (torch's DataLoader workers share tensors there)
+
+
+def build(root: str, *, cwd: str, runtime: list[str]) -> None:
     """Build the new root at ``root`` (an empty folder) and pivot into it. ``runtime``
     is already filtered by ``allowed``. The caller is pid 1 of a fresh PID namespace and
     holds CAP_SYS_ADMIN in its user namespace."""
@@ -132,14 +136,14 @@ def build(root: str, *, cwd: str, runtime: list[str], tmp_bytes: int) -> None:
     linux.unshare(linux.CLONE_NEWNS)
     linux.mount(None, "/", None, linux.MS_REC | linux.MS_PRIVATE)
     _tmpfs(root, "0755", 8 << 20)
-    _tmpfs(root + "/tmp", "1777", tmp_bytes, linux.MS_NOEXEC)
+    _tmpfs(root + "/tmp", "1777", TMP_BYTES, linux.MS_NOEXEC)
     real_paths = sorted({_mirror(root, p) for p in runtime})
     for i, real in enumerate(real_paths):
         if any(real.startswith(prev.rstrip("/") + "/") for prev in real_paths[:i]):
             continue  # already visible through a folder above it
         _bind(root, real)
     _bind(root, _mirror(root, cwd), writable=True)
-    _minimal_dev(root, tmp_bytes)
+    _minimal_dev(root, SHM_BYTES)
     os.makedirs(root + "/proc", exist_ok=True)
     linux.mount("proc", root + "/proc", "proc", linux.MS_NOSUID | linux.MS_NODEV | linux.MS_NOEXEC)
     linux.mount(None, root, None, linux.MS_REMOUNT | linux.MS_RDONLY | linux.MS_NOSUID | linux.MS_NODEV)

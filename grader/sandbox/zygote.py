@@ -10,8 +10,9 @@ forks the *worker* and stays behind as the worker's parent:
                    <-- worker pidfd, exit status --- keeper
 
 The keeper passes the trusted side a pidfd of the worker (so a grandchild holding
-the call socket open cannot hide the worker's death), reports the worker's exit
-status, then kills every process left in the tree.
+the call socket open cannot hide the worker's death), kills every process left in the
+tree once the worker is gone, then reports the worker's exit status and closes the
+status pipe: its end tells the trusted side that nothing of the tree is left.
 """
 
 from __future__ import annotations
@@ -124,12 +125,14 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
     os.close(go_w)
     sock.close()
     _, status = os.waitpid(pid, 0)
+    # everything the worker left (a detached grandchild) dies before the status goes out:
+    # the trusted side reads the status pipe's end as "this whole tree is gone"
+    isolation.kill_descendants(me)
     try:
         os.write(status_fd, json.dumps({"status": status}).encode())
     except OSError:
         pass
     os.close(status_fd)
-    isolation.kill_descendants(me)
     os._exit(0)
 
 

@@ -1,0 +1,100 @@
+"""A worker's folder on the host: created, bounded, removed, and swept after a crash.
+
+``<tmp>/grader-<pid>-XXXX/`` holds ``work/`` (the worker's working folder: the copy of
+the submission and what it writes), ``output.log`` and ``stage/`` (where the worker
+mounts its new root). The grading process's pid in the name lets a later run remove
+what a killed one left behind.
+
+When the grader is root, ``work/`` is a tmpfs of a fixed size, so a worker cannot fill
+the host's disk however many files it writes (the file-size rlimit bounds only each
+file). Elsewhere the folder lives on the host's disk, bounded per file only; the
+report's isolation reason says so.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+
+PREFIX = "grader-"
+DISK_BYTES = 1 << 30  # a worker's folder, at most (root graders)
+_NAME = re.compile(rf"^{PREFIX}(\d+)-")
+_swept = False
+
+
+class WorkDir:
+    def __init__(self, disk_bytes: int = DISK_BYTES):
+        sweep()
+        self.base = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
+        self.cwd = os.path.join(self.base, "work")
+        self.output = os.path.join(self.base, "output.log")
+        self.stage = os.path.join(self.base, "stage")
+        os.makedirs(self.cwd)
+        os.makedirs(self.stage)
+        open(self.output, "wb").close()
+        self.bounded = _bound(self.cwd, disk_bytes)
+
+    def remove(self) -> None:
+        if self.bounded:
+            _unmount(self.cwd)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _bound(folder: str, size: int) -> bool:
+    """A tmpfs of ``size`` bytes on ``folder``, when this process may mount (root)."""
+    if os.geteuid() != 0 or not hasattr(os, "sched_getaffinity"):  # Linux root only
+        return False
+    from . import linux
+
+    try:
+        linux.mount("tmpfs", folder, "tmpfs", linux.MS_NOSUID | linux.MS_NODEV, f"size={size},mode=0755")
+    except OSError:
+        return False  # a container without CAP_SYS_ADMIN: the host's disk, per-file limits only
+    return True
+
+
+def _unmount(folder: str) -> None:
+    from . import linux
+
+    try:
+        linux.umount(folder)
+    except OSError:
+        pass
+
+
+def sweep() -> None:
+    """Once per process: remove the folders of grading processes that no longer exist."""
+    global _swept
+    if _swept:
+        return
+    _swept = True
+    tmp = tempfile.gettempdir()
+    try:
+        names = os.listdir(tmp)
+    except OSError:
+        return
+    for name in names:
+        match = _NAME.match(name)
+        if not match:
+            continue
+        path = os.path.join(tmp, name)
+        try:
+            if os.lstat(path).st_uid != os.geteuid() or _alive(int(match.group(1))):
+                continue
+        except OSError:
+            continue
+        if os.geteuid() == 0:
+            _unmount(os.path.join(path, "work"))
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
