@@ -20,6 +20,7 @@ from pathlib import Path
 from . import manifest as manifest_mod
 from .manifest import Assignment
 
+TRUSTED_PREFIX = "grader-trusted-"
 _IGNORE = shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "*.pyc", ".git")
 _copies: dict[tuple, tuple[Assignment, Path | None]] = {}
 _origins: dict[str, tuple[str, ...]] = {}  # copied assignment folder -> the instructor's folders it came from
@@ -61,7 +62,8 @@ def _fingerprint(folder: Path) -> tuple:
 
 
 def _copy(assignment: Assignment, reference: Path, given: bool) -> tuple[Assignment, Path | None]:
-    base = Path(tempfile.mkdtemp(prefix="grader-trusted-"))  # 0700, root's
+    # 0700, root's; named by our pid so that a later run sweeps it if we are killed
+    base = Path(tempfile.mkdtemp(prefix=f"{TRUSTED_PREFIX}{os.getpid()}-"))
     atexit.register(shutil.rmtree, base, True)
     folder = base / "assignments" / assignment.name
     shutil.copytree(assignment.directory, folder, ignore=_IGNORE, symlinks=True)

@@ -96,12 +96,25 @@ class GradingSession:
             return CallResult(value, worker.read_output())
 
     def _explain(self, error: StudentError, module_path: str) -> StudentError:
+        # The worker's error goes no further than here: drop its traceback and context,
+        # whose frames hold the reply (a hostile one may be large), so that the reports
+        # pytest keeps for every failed check do not keep every reply alive.
+        _detach(error)
         return explain(error, self.submission, module_path)
 
     def close(self) -> None:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+
+
+def _detach(error: BaseException) -> None:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        following = error.__context__ or error.__cause__
+        error.__traceback__ = error.__context__ = error.__cause__ = None
+        error = following
 
 
 def hidden_paths(assignment: Assignment, hidden_dir: Path | None) -> tuple[str, ...]:

@@ -108,6 +108,14 @@ HOSTILE_CALLS = {
         "while True:\n    os.write(3, bytes(1 << 20))",
         "larger than the allowed",
     ),
+    # a header of 60 MiB of `{}`: parsed, it would be ~1.5 GiB in the trusted process
+    "huge_reply_header": (
+        "import json, os, struct, sys\nf = sys._getframe()\n"
+        "while 'header' not in f.f_locals:\n    f = f.f_back\n"
+        "head = b'{\"seq\":' + str(f.f_locals['header']['seq']).encode() + b',\"ok\":true,\"x\":[' + b'{},' * (20 << 20) + b'{}]}'\n"
+        "os.write(3, struct.pack('!II', len(head), 0))\nos.write(3, head)\nimport time\ntime.sleep(60)",
+        "header too large",
+    ),
     "reply_out_of_turn": (
         "import json, os, struct\nhead = json.dumps({'seq': 10**6, 'ok': True}).encode()\n"
         "os.write(3, struct.pack('!II', len(head), 1) + head + struct.pack('!Q', 8) + bytes(8))\nreturn x @ w + b",
@@ -260,3 +268,39 @@ def test_a_killed_worker_is_never_reused(zygote, tmp_path):
         assert not worker.alive  # at once, not only after the exit is reaped
     finally:
         worker.close()
+
+
+def test_a_failed_call_keeps_no_reply_alive(hw1, zygote, tmp_path, reference_source):
+    """pytest keeps every failed check's exception: none may hold the reply that failed
+    (a hostile one can be large) through its traceback or its context."""
+    import torch
+
+    from grader import submission as submission_mod
+    from grader.sandbox.errors import StudentError
+    from grader.session import GradingSession
+
+    body = (
+        "import json, os, struct, sys\nf = sys._getframe()\n"
+        "while 'header' not in f.f_locals:\n    f = f.f_back\n"
+        "head = json.dumps({'seq': f.f_locals['header']['seq'], 'ok': True, 'result': {'no such node': 1}}).encode()\n"
+        "os.write(3, struct.pack('!II', len(head), 1) + head + struct.pack('!Q', 1 << 20) + bytes(1 << 20))\n"
+        "return x @ w + b"
+    )
+    path = tmp_path / "regression.py"
+    path.write_text(_with_predict(reference_source, body))
+    session = GradingSession(hw1, submission_mod.load(path, hw1), zygote, hide=())
+    try:
+        with pytest.raises(StudentError) as info:
+            session.call("predict", (torch.ones(2, 3), torch.ones(3), torch.zeros(())), {}, timeout=10, seed=0)
+    finally:
+        session.close()
+    assert "could not be read back" in str(info.value)
+    held, chain = [], [info.value]
+    while chain:  # the exception, what it was raised from or during, and all their frames
+        error = chain.pop()
+        tb = error.__traceback__
+        while tb is not None:
+            held += [f"{tb.tb_frame.f_code.co_name}:{n}" for n in ("reply", "rbuf", "buffers") if n in tb.tb_frame.f_locals]
+            tb = tb.tb_next
+        chain += [e for e in (error.__context__, error.__cause__) if e is not None]
+    assert held == []

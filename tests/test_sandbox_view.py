@@ -307,12 +307,14 @@ def test_what_a_killed_grader_left_is_swept(monkeypatch, tmp_path):
     left = tmp_path / f"grader-{dead.pid}-abcd" / "work"
     left.mkdir(parents=True)
     (left / "big.bin").write_bytes(bytes(1024))
+    copy = tmp_path / f"grader-trusted-{dead.pid}-efgh"  # a root grader's private copy
+    copy.mkdir()
     mine = tmp_path / f"grader-{os.getpid()}-live"
     mine.mkdir()
     monkeypatch.setattr(workdir, "_swept", False)
     folder = workdir.WorkDir()
     folder.remove()
-    assert not left.parent.exists() and mine.exists()
+    assert not left.parent.exists() and not copy.exists() and mine.exists()
 
 
 def test_sigterm_to_the_grader_kills_its_workers_and_removes_their_folders(course, tmp_path, reference_source):
@@ -372,3 +374,47 @@ def test_no_process_of_a_worker_outlives_its_close(zygote, tmp_path):
     except FileNotFoundError:
         state = None
     assert state in (None, "Z", "X"), f"the worker's grandchild {pid} is still alive ({state}) after close()"
+
+
+CHAIN = """
+import os, time
+
+def chain():
+    if os.fork() == 0:
+        os.setsid()
+        deadline = time.time() + 60
+        while time.time() < deadline:  # each process forks one child and stays; the newest forks on,
+            try:                           # retrying at the process limit: a killed link is refilled at once
+                pid = os.fork()
+            except OSError:
+                continue
+            if pid:
+                time.sleep(max(0.0, deadline - time.time()))
+                os._exit(0)
+        os._exit(0)
+    time.sleep(0.5)
+    return "running"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="survivors are told apart by the worker uids of a root grader")
+def test_a_forking_chain_does_not_outlive_the_worker(zygote, tmp_path):
+    """A chain that forks as fast as it is killed is frozen, then killed, by close()."""
+    src = tmp_path / "chain.py"
+    src.write_text(CHAIN)
+    worker = Worker(zygote, WorkerSpec(files=(("chain.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
+    try:
+        assert worker.call("chain", "chain.py", "chain", (), {}, timeout=20, seed=0) == "running"
+    finally:
+        worker.close()
+    ours = isolation.worker_uids(os.getpid())
+    alive = []
+    for name in os.listdir("/proc"):
+        try:
+            if name.isdigit() and os.stat(f"/proc/{name}").st_uid in ours:
+                state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+                if state not in ("Z", "X"):
+                    alive.append(f"{name} {state}")
+        except OSError:
+            pass
+    assert alive == [], f"student processes outlived close(): {alive}"

@@ -114,11 +114,13 @@ def recv(
     deadline: float | None = None,
     pidfd: int | None = None,
     max_bytes: int = 1 << 34,
+    max_header: int = MAX_HEADER,
     check_header=None,
 ) -> tuple[dict, list[bytearray]]:
     """Receives one frame. Raises ChannelTimeout, ChannelClosed, PeerExited or FrameError.
 
-    ``max_bytes`` bounds the whole frame before anything is allocated for it;
+    ``max_bytes`` bounds the whole frame and ``max_header`` its JSON header before
+    anything is allocated for them;
     ``check_header(header, buffer_count)`` may raise FrameError to refuse a frame from its
     header alone, before any of its buffers is read (a reply out of turn, an error reply
     that claims data)."""
@@ -126,8 +128,9 @@ def recv(
     buffers: list[bytearray] = []
     try:
         hlen, nbuf = HEAD.unpack(reader.exact(HEAD.size))
-        if hlen > MAX_HEADER or nbuf > MAX_BUFFERS:
-            raise FrameError("frame header too large")
+        # the JSON header is parsed whole (it grows ~25x as objects): bound it before reading
+        if hlen > min(max_header, max_bytes) or nbuf > MAX_BUFFERS:
+            raise FrameError(f"frame header too large ({hlen} bytes)")
         try:
             header = json.loads(reader.exact(hlen))
         except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:

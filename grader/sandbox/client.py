@@ -39,6 +39,7 @@ from .errors import (
 GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 READY_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 1 << 30  # a reply's tensors, at most (and never more than the worker's memory limit)
+MAX_REPLY_HEADER = 4 << 20  # a reply's structure (numbers, strings, nesting) as JSON; tensors travel as buffers
 SAFE_ENV = {
     "PATH": "/usr/local/bin:/usr/bin:/bin",
     "LANG": "C.UTF-8",
@@ -237,7 +238,7 @@ class Worker:
             channel.send(self.sock, header, buffers)
             return channel.recv(
                 self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd,
-                max_bytes=self.max_reply_bytes, check_header=self._check_reply,
+                max_bytes=self.max_reply_bytes, max_header=MAX_REPLY_HEADER, check_header=self._check_reply,
             )  # fmt: skip
         except channel.ChannelTimeout:
             self.kill()

@@ -224,28 +224,40 @@ def worker_uid(seq: int) -> int:
 
 
 def kill_descendants(me: int) -> None:
-    """Kill every process whose parent is ``me`` until none is left.
+    """Kill every process below ``me`` (the keeper), however it keeps forking.
 
-    The keeper is a child subreaper, so a grandchild that detached with setsid is
-    re-parented to it when its own parent dies, and is found on a later pass.
+    The keeper is a child subreaper: whatever detaches (setsid, double fork) is
+    re-parented to it, so the whole tree stays below it. Killing children pass by pass
+    loses to a chain that forks as fast as it dies, so first freeze: SIGSTOP every
+    process of the tree, walking it again until a walk finds nobody new (a stopped
+    process forks no more), then SIGKILL them all and reap.
     """
-    for _ in range(1000):
-        children = _children_of(me)
-        if not children:
+    frozen: set[int] = set()
+    while True:
+        new = _tree_below(me) - frozen
+        if not new:
+            break
+        for pid in new:
+            _signal(pid, signal.SIGSTOP)
+        frozen |= new
+    for pid in frozen:
+        _signal(pid, signal.SIGKILL)
+    while True:  # reap what was re-parented to us; the rest is reaped by its own parent's death
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
             return
-        for pid in children:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
 
-def _children_of(ppid: int) -> list[int]:
-    out = []
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _tree_below(root: int) -> set[int]:
+    parents: dict[int, list[int]] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -255,9 +267,14 @@ def _children_of(ppid: int) -> list[int]:
         except OSError:
             continue
         fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[1]) == ppid:
-            out.append(int(name))
-    return out
+        parents.setdefault(int(fields[1]), []).append(int(name))
+    found, todo = set(), [root]
+    while todo:
+        for child in parents.get(todo.pop(), ()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def prctl(option: int, arg: int) -> None:

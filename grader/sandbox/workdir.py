@@ -7,8 +7,8 @@ what a killed one left behind.
 
 When the grader is root, ``work/`` is a tmpfs of a fixed size, so a worker cannot fill
 the host's disk however many files it writes (the file-size rlimit bounds only each
-file). Elsewhere the folder lives on the host's disk, bounded per file only; the
-report's isolation reason says so.
+file). Elsewhere (a non-root grader, a container that may not mount) the folder lives
+on the host's disk, bounded per file only, as docs/security.md says.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import tempfile
 
 PREFIX = "grader-"
 DISK_BYTES = 1 << 30  # a worker's folder, at most (root graders)
-_NAME = re.compile(rf"^{PREFIX}(\d+)-")
+_NAME = re.compile(rf"^{PREFIX}(?:trusted-)?(\d+)-")  # workers' folders and root's private copies
 _swept = False
 
 
@@ -65,7 +65,8 @@ def _unmount(folder: str) -> None:
 
 
 def sweep() -> None:
-    """Once per process: remove the folders of grading processes that no longer exist."""
+    """Once per process: remove the folders of grading processes that no longer exist
+    (workers' folders and a root grader's private copies), and only our own."""
     global _swept
     if _swept:
         return
