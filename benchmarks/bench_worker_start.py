@@ -6,9 +6,11 @@ by side on the same (noisy) machine:
 - the tier this host gives (``namespaces`` as root or with user namespaces);
 - ``landlock``: the same, with namespaces refused by a container-like seccomp filter
   (tests/tiers/no_namespaces.py);
-- ``none``: ``isolate=False`` (no sandbox set-up at all: the fork and handshake alone).
+- ``none``: ``isolate=False`` (no sandbox set-up at all: the fork and handshake alone);
+- with ``--user NAME`` (as root): the first two again as that user (``user-host``:
+  user namespaces; ``user-landlock``), through tests/tiers/as_user.py.
 
-    python3 benchmarks/bench_worker_start.py --workers 40 --rounds 3
+    python3 benchmarks/bench_worker_start.py --workers 40 --rounds 3 --user grader-student
 """
 
 from __future__ import annotations
@@ -44,10 +46,13 @@ def child(isolate: bool, workers: int) -> None:
     print(json.dumps({"level": level, "ms": times}))
 
 
-def run(kind: str, workers: int) -> dict:
-    cmd = [sys.executable, os.path.abspath(__file__), "--child", kind, "--workers", str(workers)]
-    if kind == "landlock":
+def run(kind: str, workers: int, user: str | None) -> dict:
+    child = kind.removeprefix("user-")
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", child, "--workers", str(workers)]
+    if child == "landlock":
         cmd = [sys.executable, os.path.join(REPO, "tests", "tiers", "no_namespaces.py"), *cmd]
+    if kind.startswith("user-"):
+        cmd = [sys.executable, os.path.join(REPO, "tests", "tiers", "as_user.py"), user, *cmd]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -57,21 +62,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", choices=["host", "landlock", "none"])
+    parser.add_argument("--user", help="also measure as this (non-root) user")
     args = parser.parse_args()
     if args.child:
         child(args.child != "none", args.workers)
         return
-    results: dict[str, list[float]] = {"host": [], "landlock": [], "none": []}
+    kinds = ["host", "landlock", "none"] + (["user-host", "user-landlock"] if args.user else [])
+    results: dict[str, list[float]] = {k: [] for k in kinds}
     levels = {}
     for _ in range(args.rounds):
         for kind in results:
-            r = run(kind, args.workers)
+            r = run(kind, args.workers, args.user)
             results[kind] += r["ms"]
             levels[kind] = r["level"]
     base = statistics.median(results["none"])
     for kind, ms in results.items():
         med = statistics.median(ms)
-        print(f"{kind:9} level {levels[kind]:10}  median {med:6.1f} ms  p90 {sorted(ms)[int(len(ms) * 0.9)]:6.1f} ms  ({med / base:.2f}x none)")
+        print(f"{kind:13} level {levels[kind]:10}  median {med:6.1f} ms  p90 {sorted(ms)[int(len(ms) * 0.9)]:6.1f} ms  ({med / base:.2f}x none)")
 
 
 if __name__ == "__main__":

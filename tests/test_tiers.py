@@ -28,6 +28,7 @@ from tests.conftest import REPO
 SUITES = ["tests/test_hostile.py", "tests/test_sandbox_view.py"]
 TEST_USER = "grader-student"
 NO_NAMESPACES = [sys.executable, str(REPO / "tests" / "tiers" / "no_namespaces.py")]
+AS_USER = [sys.executable, str(REPO / "tests" / "tiers" / "as_user.py"), TEST_USER]
 
 
 def _ensure_user() -> str | None:
@@ -42,28 +43,6 @@ def _ensure_user() -> str | None:
         if made.returncode != 0:
             return f"could not create the test user: {made.stderr.strip()}"
     return None
-
-
-def _as_user(command: list[str]) -> list[str]:
-    """``command`` as the test user. If the Python runtime sits where other users cannot
-    look (a pyenv under /root), a private mount namespace of this command alone shows
-    it to them; nothing on the host changes."""
-    prefix = os.path.realpath(sys.prefix)
-    blocked = next((a for a in _ancestors(prefix) if not os.stat(a).st_mode & 0o001), None)
-    run = ["runuser", "-u", TEST_USER, "--", *command]
-    if blocked is None:
-        return run
-    script = (
-        'set -e; stash=$(mktemp -d); mount --bind "$1" "$stash"; '
-        'mount -t tmpfs -o mode=0755,size=1m tmpfs "$2"; mkdir -p "$1"; mount --bind "$stash" "$1"; '
-        'umount -l "$stash"; shift 2; exec "$@"'
-    )
-    return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", prefix, blocked, *run]
-
-
-def _ancestors(path: str) -> list[str]:
-    parts = path.strip("/").split("/")
-    return ["/" + "/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _userns_allowed() -> bool:
@@ -106,7 +85,7 @@ def test_hostile_suites_at_tier(tier, tmp_path):
     if no_namespaces:
         command = NO_NAMESPACES + command
     if as_user:
-        command = _as_user(command)
+        command = AS_USER + command
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     env["GRADER_TEST_EXPECT_LEVEL"] = level
     if as_user:
