@@ -73,7 +73,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--grader-assignment", metavar="DIR", help="the assignment folder (holds assignment.toml)")
     group.addoption("--grader-submission", metavar="PATH", help="folder, .py or .ipynb to grade (default: the assignment folder)")
     group.addoption("--grader-hidden", metavar="DIR", help="reference bundle with the solution and hidden tests/")
-    group.addoption("--grader-no-isolation", action="store_true", help="skip namespaces (rlimits only); for debugging")
+    group.addoption("--grader-no-isolation", action="store_true", help="no sandbox at all (isolation none); for debugging")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -130,7 +130,7 @@ class State:
         hidden_dir = Path(hidden).resolve() if hidden else (assignment.reference_dir if assignment.reference_dir.is_dir() else None)
         self.settings = Settings(
             assignment=assignment,
-            submission=Path(submission).resolve() if submission else assignment.directory,
+            submission=Path(submission).absolute() if submission else assignment.directory,  # links not resolved
             hidden_dir=hidden_dir,
             isolate=isolate,
         )
