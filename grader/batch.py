@@ -8,7 +8,9 @@ by an atomic rename as soon as it exists; a restarted batch skips students whose
 result matches their submission's content hash, so an interrupted run (Ctrl-C, a
 killed process) loses nothing and counts nothing twice. ``gradebook.csv`` is rebuilt
 from the result files at the end. A submission that breaks the grader is recorded
-with its error and retried on the next run; it never stops the batch.
+with its error and retried on the next run; it never stops the batch. One the grader
+refuses (a symbolic link where the student's files should be) is the student's
+result: 0, with the reason in the ``refused`` column.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import atomic, bundle
+from . import atomic, bundle, uploads
 from .errors import GraderError
 from .manifest import Assignment
 
@@ -97,8 +99,9 @@ def _unpack(job: Job, scratch: Path) -> Path:
 
 
 def _assignment_folder(path: Path, assignment: Assignment) -> Path:
-    nested = path / "assignments" / assignment.name
-    return nested if path.is_dir() and nested.is_dir() else path
+    """A repository's assignment folder (a linked one too: grade() refuses it), else ``path``."""
+    nested = uploads.nested(path, assignment.name) if path.is_dir() else None
+    return nested if nested is not None else path
 
 
 def modified_files(path: Path, assignment: Assignment) -> list[str]:
@@ -160,7 +163,7 @@ def grade_one(job: Job) -> dict:
         with tempfile.TemporaryDirectory(prefix="grader-batch-") as scratch:
             path = _unpack(job, Path(scratch))
             record["modified"] = modified_files(path, assignment)
-            report = grade(assignment, _assignment_folder(path, assignment), hidden_dir=_STATE["hidden"], zygote=_STATE["zygote"], reveal_private=True)
+            report = grade(assignment, _assignment_folder(path, assignment), hidden_dir=_STATE["hidden"], zygote=_STATE["zygote"], reveal_private=True, as_reference=False)
         report = policy.settle(report, assignment.name, "grade batch", assignment.limits.min_isolation, allow_weak=_STATE["allow_weak"])
         record.update(json_report.as_dict(report))
     except Exception as e:  # noqa: BLE001 - one broken submission never stops the batch
@@ -183,11 +186,11 @@ def gradebook(assignment: Assignment, out: Path) -> Path:
             [data.get("student", path.stem)]
             + [_num(scores.get(t.id, 0.0)) for t in assignment.tasks]
             + [_num(data.get("score", 0.0)), _num(assignment.max_score), "; ".join(data.get("modified", [])), data.get("grader_error", "")]
-            + [data.get("isolation", ""), "yes" if data.get("weak_isolation_accepted") else ""]
+            + [data.get("isolation", ""), "yes" if data.get("weak_isolation_accepted") else "", data.get("refused", "")]
         )
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", *(t.id for t in assignment.tasks), "total", "max", "modified", "grader_error", "isolation", "weak_isolation_accepted"])
+    w.writerow(["student", *(t.id for t in assignment.tasks), "total", "max", "modified", "grader_error", "isolation", "weak_isolation_accepted", "refused"])
     w.writerows(rows)
     target = out / "gradebook.csv"
     atomic.write_text(target, buf.getvalue())

@@ -5,15 +5,17 @@ A bundle (``grade build --out``) carries the whole assignment definition:
 ``reference/<name>/`` (solution, hidden checks, labels). When one is given, all that
 decides a score comes from it; a student's repository or upload supplies only the
 files the manifest names as theirs. Edits to anything else are ignored for scoring
-and listed by ``modified``.
+and listed by ``modified``, which reads the student's copy without following a link.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from . import manifest as manifest_mod
+from . import uploads
 from .errors import GraderError
 from .manifest import Assignment
 
@@ -45,10 +47,12 @@ def student_files(assignment: Assignment) -> set[str]:
 
 
 def layout(path: Path, name: str) -> tuple[Path | None, Path]:
-    """(the student's repository root if ``path`` is or holds one, the assignment folder)."""
+    """(the student's repository root if ``path`` is or holds one, the assignment folder).
+    A linked ``assignments/<name>`` is still taken as the folder, to be refused, never
+    looked past."""
     path = Path(path)
-    nested = path / "assignments" / name
-    if nested.is_dir():
+    nested = uploads.nested(path, name)
+    if nested is not None:
         return path, nested
     if path.name == name and path.parent.name == "assignments":
         return path.parent.parent, path
@@ -58,27 +62,53 @@ def layout(path: Path, name: str) -> tuple[Path | None, Path]:
 def modified(path: Path, assignment: Assignment) -> list[str]:
     """What a student's copy changes of the trusted definition: edited or deleted files of
     the assignment folder (student files aside), files added beside the public checks,
-    and changed workflows. ``path`` is a repository, an assignment folder or an upload."""
-    if not Path(path).is_dir():
+    and changed workflows. ``path`` is a repository, an assignment folder or an upload.
+    Nothing of it is read through a symbolic link: a link is listed as itself (``tests
+    (a symbolic link)``), and what it points at is never walked nor named."""
+    path = Path(path)
+    repo, folder = layout(path, assignment.name)
+    base, supplied = (repo, f"assignments/{assignment.name}") if repo is not None else uploads.supplied(folder, assignment.name)
+    link = uploads.first_link(base, supplied)
+    if link is not None:
+        return [f"{link} (a symbolic link)"]
+    if not folder.is_dir():
         return []
-    repo, folder = layout(Path(path), assignment.name)
     mine = student_files(assignment)
     trusted = {rel: full for rel, full in _files(assignment.directory) if rel not in mine}
     flags = []
+    links: set[str] = set()  # each link once, however many trusted files lie below it
     for rel, ours in sorted(trusted.items()):
-        theirs = folder / rel
-        if theirs.is_file() and not theirs.is_symlink():
-            if theirs.read_bytes() != ours.read_bytes():
-                flags.append(rel)
-        elif theirs.exists() or theirs.is_symlink():
+        link = uploads.first_link(folder, rel)
+        if link is not None:
+            if link not in links:
+                links.add(link)
+                flags.append(f"{link} (a symbolic link)")
+            continue
+        try:
+            mode = os.lstat(folder / rel).st_mode
+        except OSError:
+            if repo is not None:  # a clone of the release has every file; an upload need not
+                flags.append(f"{rel} (deleted)")
+            continue
+        if not stat.S_ISREG(mode):
             flags.append(f"{rel} (not a plain file)")
-        elif repo is not None:  # a clone of the release has every file; an upload need not
-            flags.append(f"{rel} (deleted)")
+            continue
+        try:
+            theirs = uploads.read_bytes(folder, rel)
+        except OSError:
+            flags.append(f"{rel} (not a plain file)")
+            continue
+        if theirs != ours.read_bytes():
+            flags.append(rel)
     public = os.path.relpath(assignment.public_tests, assignment.directory)
     if not public.startswith(".."):
-        for rel, _ in _files(folder / public, prefix=public):
-            if rel not in trusted and rel not in mine:
-                flags.append(f"{rel} (added)")
+        for rel, kind in uploads.walk(folder, public, skip=SKIP_PARTS):
+            if rel in links or rel in mine or rel.endswith(".pyc"):
+                continue
+            if kind == "link":
+                flags.append(f"{rel} (a symbolic link)")
+            elif rel not in trusted:
+                flags.append(f"{rel} (added)" if kind == "file" else f"{rel} (added, not a plain file)")
     if repo is not None:
         flags += _workflow_changes(repo, assignment)
     return flags
@@ -88,12 +118,20 @@ def _workflow_changes(repo: Path, assignment: Assignment) -> list[str]:
     from .workflow import FALLBACK_FILE, fallback_file, workflow
 
     released = {".github/workflows/classroom.yml": workflow(assignment), FALLBACK_FILE: fallback_file(assignment)}
-    theirs = {rel: full for rel, full in _files(repo / ".github", prefix=".github")}
+
+    def counts(rel: str) -> bool:  # a workflow, a released file, or a folder that holds them
+        return rel.startswith(".github/workflows/") or rel in released or rel in (".github", ".github/workflows")
+
     flags = []
-    for rel, full in sorted(theirs.items()):
-        if rel.startswith(".github/workflows/") or rel in released:
-            if released.get(rel) != full.read_text(encoding="utf-8", errors="replace"):
-                flags.append(rel)
+    for rel, kind in uploads.walk(repo, ".github"):
+        if not counts(rel):
+            continue
+        if kind == "link":
+            flags.append(f"{rel} (a symbolic link)")
+        elif kind != "file":
+            flags.append(f"{rel} (not a plain file)")
+        elif released.get(rel) != uploads.read_bytes(repo, rel).decode("utf-8", errors="replace"):
+            flags.append(rel)
     return flags
 
 

@@ -3,8 +3,9 @@
 Gradescope unpacks the zip into /autograder/source, runs setup.sh once when building
 the image, then run_autograder per submission (uploaded into /autograder/submission).
 run_autograder must always leave /autograder/results/results.json: grade writes it
-when it finishes (exit 0 or 1); when grading crashes, times out or is refused (too weak
-a sandbox, exit 2) the fallback replaces the file with a 0 and the reason.
+when it finishes (exit 0 or 1), a linked upload included (0 and the reason); when
+grading crashes, times out or is refused (too weak a sandbox, exit 2) the fallback
+replaces the file with a 0 and the reason.
 """
 
 from __future__ import annotations
@@ -40,11 +41,13 @@ results=/autograder/results/results.json
 log=$(mktemp)
 rm -f "$results"
 submission=/autograder/submission
-if [ -d "$submission/assignments/{name}" ]; then  # a repository (Gradescope's GitHub upload)
-  submission="$submission/assignments/{name}"
-elif [ ! -f "$submission/{first_file}" ]; then
-  notebook=$(ls "$submission"/*.ipynb 2>/dev/null | head -n 1)
-  script=$(ls "$submission"/*.py 2>/dev/null | head -n 1)
+# What is picked is passed on as it is, links included: grade follows none of the
+# student's and gives a linked submission 0 with the reason.
+if [ -d "$submission/assignments/{name}" ] || [ -L "$submission/assignments" ] || [ -L "$submission/assignments/{name}" ]; then
+  submission="$submission/assignments/{name}"  # a repository (Gradescope's GitHub upload)
+elif [ ! -f "$submission/{first_file}" ] && [ ! -L "$submission/{first_file}" ]; then
+  notebook=$(ls -d "$submission"/*.ipynb 2>/dev/null | head -n 1)
+  script=$(ls -d "$submission"/*.py 2>/dev/null | head -n 1)
   if [ -n "$notebook" ]; then submission="$notebook"; elif [ -n "$script" ]; then submission="$script"; fi
 fi
 status=0

@@ -12,12 +12,12 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from . import bundle, private_copy
+from . import bundle, private_copy, uploads
 from . import manifest as manifest_mod
 from . import submission as submission_mod
-from .errors import GraderError
+from .errors import GraderError, SubmissionError
 from .policy import NO_STUDENT_CODE
-from .results import CheckResult, Report, score_tasks
+from .results import CheckResult, Report, refused_tasks, score_tasks
 from .sandbox import levels as levels_mod
 
 PYTEST_INI = Path(__file__).with_name("pytest-grading.ini")
@@ -74,7 +74,13 @@ def grade(
     reveal_private: bool = False,
     run_program: bool = True,
     zygote=None,
+    as_reference: bool | None = None,
 ) -> Report:
+    """Grades ``submission`` (default: the assignment folder). A submission inside the
+    reference or the bundle is refused (SubmissionError), except the reference folder
+    itself for a reference run: ``as_reference=True`` (``grade --reference``), or, when
+    left None, the folder given as ``assignment.reference_dir``. A symbolic link where
+    the student's files should be is their result: 0 with the reason (``refused``)."""
     started = time.perf_counter()
     own_zygote = zygote is None
     if own_zygote:
@@ -85,14 +91,59 @@ def grade(
         from .competition.evaluate import Options
 
         options = Options(hidden_dir, include_hidden, reveal_private, run_program, isolate)
-        return _grade(assignment, submission, zygote, started, options)
+        try:
+            return _grade(assignment, submission, zygote, started, options, as_reference)
+        except uploads.LinkedSubmission as e:  # the student's mistake, and their result: 0 and why
+            return refused(assignment, submission, str(e), started)
     finally:
         if own_zygote:
             zygote.close()
 
 
-def _grade(assignment, submission, zygote, started, options) -> Report:
+def refused(assignment: manifest_mod.Assignment, submission: Path | None, reason: str, started: float) -> Report:
+    """The result of a submission the grader will not read (a symbolic link where the
+    student's files should be): every task at 0 with the reason; no student code ran."""
+    tasks = refused_tasks(assignment, reason)
+    return Report(
+        assignment=assignment.name,
+        title=assignment.title,
+        submission=str(submission if submission else assignment.directory),
+        tasks=tasks,
+        score=0.0,
+        max_score=assignment.max_score,
+        isolation=NO_STUDENT_CODE,
+        hidden="not run: the submission was refused",
+        duration=round(time.perf_counter() - started, 3),
+        refused=reason,
+    )
+
+
+def trusted_place(assignment: manifest_mod.Assignment, path: Path, hidden_dir: Path | None, *, as_reference: bool | None = None) -> str | None:
+    """What trusted material ``path`` resolves into, if any: the reference (every
+    assignment's), the hidden material, or the bundle it was given with. None for the
+    reference folder itself in a reference run (see ``grade``)."""
+    if as_reference is not False and Path(path) == assignment.reference_dir:
+        return None
+    where = Path(path).resolve()
+    places = [(assignment.reference_dir.parent, "the reference")]
+    if hidden_dir is not None:  # a bundle: all of it decides a score
+        places += [(Path(hidden_dir), "the hidden material"), (assignment.directory.parent.parent, "the autograder bundle")]
+    for place, what in places:
+        place = place.resolve()
+        if where == place or place in where.parents:
+            return f"{what} ({place})"
+    return None
+
+
+def _grade(assignment, submission, zygote, started, options, as_reference=None) -> Report:
     submission_path = Path(submission) if submission else assignment.directory
+    if submission:  # none given: the definition's own folder (a self-check), not an upload
+        uploads.refuse_links(submission_path, assignment.name)  # the student's links are never followed
+        inside = trusted_place(assignment, submission_path, options.hidden_dir, as_reference=as_reference)
+        if inside is not None:
+            raise SubmissionError(
+                f"submission {submission_path} lies inside {inside}: grade a student's copy, or the reference with --reference"
+            )
     loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
     modified: list[str] = []
     if separate(assignment, submission_path):
@@ -197,7 +248,8 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
         "-p", "no:pastebin", "-p", "no:nose", "-p", "no:legacypath", "-p", "no:stepwise",
         "--import-mode=importlib",
         "--grader-assignment", str(assignment.directory),
-        "--grader-submission", str(submission_path.resolve()),
+        # as given, not resolved: the plugin loads it with the same no-link rule
+        "--grader-submission", str(submission_path.absolute()),
     ]
     if hidden_dir is not None:
         args += ["--grader-hidden", str(hidden_dir)]

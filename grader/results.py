@@ -69,6 +69,7 @@ class Report:
     isolation_reason: str = ""  # why the sandbox reached no stronger level ("" at the top)
     weak_isolation_accepted: bool = False  # graded below [limits] min_isolation by --allow-weak-isolation
     modified: tuple[str, ...] = ()  # student edits to the trusted definition, ignored for scoring
+    refused: str = ""  # why the submission was not graded at all (a symbolic link): every task at 0
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:
@@ -82,6 +83,16 @@ class Report:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+REFUSED_CHECK = "submission refused"
+
+
+def refused_tasks(assignment: Assignment, reason: str) -> tuple[TaskResult, ...]:
+    """Every task at 0 with one failed check that says why nothing was graded, so each
+    format shows the reason where it shows a task."""
+    check = CheckResult(nodeid=REFUSED_CHECK, name=REFUSED_CHECK, task=None, status="error", message=reason, visibility="public", duration=0.0)
+    return score_tasks(assignment, [_replace(check, task=t.id) for t in assignment.tasks])
 
 
 def score_tasks(assignment: Assignment, checks: list[CheckResult]) -> tuple[TaskResult, ...]:

@@ -16,6 +16,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import uploads
 from .manifest import Assignment
 from .results import CheckResult
 from .submission import Submission
@@ -129,8 +130,8 @@ def _module_text(submission: Submission, module_path: str) -> str | None:
             return text
     for rel, src in submission.files:
         if rel == module_path:
-            try:
-                return Path(src).read_text(encoding="utf-8")
+            try:  # a student file: never through a link
+                return uploads.read_bytes(Path(src).parent, Path(src).name).decode("utf-8")
             except (OSError, UnicodeDecodeError):
                 return None
     return None

@@ -3,6 +3,10 @@
 All three become the same thing: files to copy into a worker's fresh working folder
 and, for each student file the manifest names, the path of the module that provides
 it. A notebook becomes one module that provides every student file.
+
+No symbolic link of the submission is followed (see ``uploads``): a linked submission,
+or a linked student file in a folder, is refused with the reason (LinkedSubmission);
+any other link in a folder is left out.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import uploads
 from .errors import SubmissionError
 from .manifest import Assignment
 from .notebook import NotebookModule, to_module
@@ -42,9 +47,14 @@ class Submission:
 
 def load(path: Path, assignment: Assignment) -> Submission:
     path = Path(path)
+    supplied = path != assignment.directory  # the definition's own folder is a self-check, not an upload
+    if supplied:
+        uploads.refuse_links(path, assignment.name)  # before exists(): a dangling link is a link too
     if not path.exists():
         raise SubmissionError(f"submission {path} does not exist")
     if path.is_dir():
+        if supplied:
+            _refuse_linked_student_files(path, assignment)
         files = _folder_files(path)
         return Submission(path=path, kind="folder", files=files, modules={f: f for f in assignment.files})
     suffix = path.suffix.lower()
@@ -56,8 +66,10 @@ def load(path: Path, assignment: Assignment) -> Submission:
         return Submission(path=path, kind="file", files=((path.name, str(path)),), modules=modules)
     if suffix == ".ipynb":
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
+            text = uploads.read_bytes(path.parent, path.name, limit=MAX_BYTES).decode("utf-8")
+        except OSError as e:
+            raise SubmissionError(f"{path.name} cannot be read: {e.strerror or e}") from None
+        except UnicodeDecodeError as e:
             raise SubmissionError(f"{path.name} cannot be read: {e}") from None
         nb = to_module(text, path.name)
         return Submission(
@@ -77,6 +89,19 @@ def restricted(submission: Submission, names: set[str]) -> Submission:
     if submission.kind != "folder":
         return submission
     return replace(submission, files=tuple((rel, src) for rel, src in submission.files if rel in names))
+
+
+def _refuse_linked_student_files(folder: Path, assignment: Assignment) -> None:
+    """A student file that is a link (or lies in a linked folder) is refused, not skipped:
+    the student learns why, rather than that their function is missing."""
+    from .bundle import student_files
+
+    _, supplied = uploads.supplied(folder, assignment.name)
+    shown = f"{supplied}/" if supplied == f"assignments/{assignment.name}" else ""
+    for rel in sorted(student_files(assignment)):
+        link = uploads.first_link(folder, rel)
+        if link is not None:
+            raise uploads.LinkedSubmission(uploads.LINKED.format(shown + link))
 
 
 def _folder_files(root: Path) -> tuple[tuple[str, str], ...]:

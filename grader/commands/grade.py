@@ -81,6 +81,7 @@ def run(
             run_program=run_program,
             reveal_private=reveal_private,
             zygote=zygote,
+            as_reference=reference,  # only --reference may grade what lies in the reference or the bundle
         )
     finally:
         zygote.close()  # every worker goes with it, before anything is written

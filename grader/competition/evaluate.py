@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import uploads
 from ..errors import GraderError
 from ..manifest import PRIVATE_TASK, PUBLIC_TASK, TRAINING_TASK, Assignment, Competition
 from ..results import CheckResult, CompetitionSummary
@@ -66,6 +67,9 @@ def submitted_text(submission_path: Path, submission: Submission, competition: C
     if submission.kind != "folder":
         return None, "no prediction file comes with a single-file submission"
     path = submission_path / competition.prediction
+    link = uploads.first_link(submission_path, competition.prediction)
+    if link is not None and link != competition.prediction:  # a linked folder above it (the file itself: below)
+        return None, uploads.LINKED.format(link)
     if not path.exists() and not path.is_symlink():
         return None, f"no {competition.prediction} was handed in"
     text, problem = program.read_prediction(submission_path, competition.prediction, "the submission")

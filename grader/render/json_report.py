@@ -19,6 +19,7 @@ def as_dict(report: Report) -> dict:
         "isolation_reason": report.isolation_reason,
         "weak_isolation_accepted": report.weak_isolation_accepted,
         "modified": list(report.modified),
+        "refused": report.refused,
         "hidden_checks": report.hidden,
         "errors": list(report.errors),
         "duration": report.duration,

@@ -1,6 +1,7 @@
 """What every report says about how far it can be trusted, in the same words everywhere:
 the isolation level (with its meaning and the sandbox's reason below the top), an
-accepted weak isolation, and the student's edits that were ignored."""
+accepted weak isolation, the student's edits that were ignored, and why a refused
+submission was not graded at all."""
 
 from __future__ import annotations
 
@@ -29,5 +30,9 @@ def modified_line(report: Report) -> str:
     return "modified (ignored for scoring; the trusted copies were used): " + ", ".join(report.modified)
 
 
+def refused_line(report: Report) -> str:
+    return f"not graded: {report.refused}" if report.refused else ""
+
+
 def lines(report: Report) -> list[str]:
-    return [line for line in (isolation_line(report), accepted_line(report), modified_line(report)) if line]
+    return [line for line in (refused_line(report), isolation_line(report), accepted_line(report), modified_line(report)) if line]

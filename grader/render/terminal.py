@@ -21,6 +21,10 @@ def _pts(x: float) -> str:
 def render(report: Report, console: Console, *, show_output: bool = True) -> None:
     console.print(f"[bold]{escape(report.title)}[/]  [dim]({escape(report.assignment)}: {escape(report.submission)})[/]")
     _trust(report, console)
+    if report.refused:  # nothing was graded: the reason, once, not once per task
+        console.print(f"\n[bold red]✗ {escape(report.refused)}[/]")
+        _score(report, console)
+        return
     for task in report.tasks:
         colour = "green" if task.passed else ("yellow" if task.score > 0 else "red")
         ran = [c for c in task.checks if c.status != "skip"]
@@ -47,6 +51,10 @@ def render(report: Report, console: Console, *, show_output: bool = True) -> Non
         _competition(report, console)
     for err in report.errors:
         console.print(f"\n[magenta]! {escape(err)}[/]")
+    _score(report, console)
+
+
+def _score(report: Report, console: Console) -> None:
     colour = "green" if report.all_passed else "red"
     console.print(
         f"\n[bold {colour}]Score: {_pts(report.score)}/{_pts(report.max_score)}[/]   "
