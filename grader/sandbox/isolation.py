@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import resource
 import signal
+import time
 from dataclasses import dataclass
 
 from . import landlock, linux, rootfs, seccomp
@@ -228,24 +229,36 @@ def kill_descendants(me: int) -> None:
 
     The keeper is a child subreaper: whatever detaches (setsid, double fork) is
     re-parented to it, so the whole tree stays below it. Killing children pass by pass
-    loses to a chain that forks as fast as it dies, so first freeze: SIGSTOP every
-    process of the tree, walking it again until a walk finds nobody new (a stopped
-    process forks no more), then SIGKILL them all and reap.
+    loses to a chain that forks as fast as it dies, so each round first freezes: SIGSTOP
+    every process of the tree, walking it again until a walk finds nobody new (a stopped
+    process forks no more), then SIGKILLs them all and reaps. A fork that was under way
+    during the walk can still leave a child behind: rounds go on until the tree is empty.
     """
-    frozen: set[int] = set()
     while True:
-        new = _tree_below(me) - frozen
-        if not new:
-            break
-        for pid in new:
-            _signal(pid, signal.SIGSTOP)
-        frozen |= new
-    for pid in frozen:
-        _signal(pid, signal.SIGKILL)
-    while True:  # reap what was re-parented to us; the rest is reaped by its own parent's death
+        frozen: set[int] = set()
+        while True:
+            new = _tree_below(me) - frozen
+            if not new:
+                break
+            for pid in new:
+                _signal(pid, signal.SIGSTOP)
+            frozen |= new
+        if not frozen:
+            return
+        for pid in frozen:
+            _signal(pid, signal.SIGKILL)
+        _reap()
+        time.sleep(0.001)  # let the kills land before the next walk
+
+
+def _reap() -> None:
+    """Collect every child of ours that has died (never blocks)."""
+    while True:
         try:
-            os.waitpid(-1, 0)
+            pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
+            return
+        if pid == 0:
             return
 
 
