@@ -254,3 +254,23 @@ def test_links_elsewhere_in_a_folder_are_still_skipped_not_refused(shipped, tmp_
     result = run("hw2", "--root", repo, "--hidden", bundle, "--format", "json")
     data = json.loads(result.output)
     assert data["score"] == 12 and data["modified"] == []
+
+
+def test_the_copy_into_a_worker_follows_no_link(tmp_path):
+    """Checked at load, and again where the file is copied: a link put in place in between
+    (or a fifo) is not followed."""
+    import errno as errno_mod
+
+    from grader.sandbox.client import _copy_plain_file
+
+    secret = tmp_path / "secret.py"
+    secret.write_text("SECRET = 1\n")
+    link = tmp_path / "layers.py"
+    link.symlink_to(secret)
+    with pytest.raises(OSError) as info:
+        _copy_plain_file(str(link), str(tmp_path / "copy.py"))
+    assert info.value.errno == errno_mod.ELOOP and not (tmp_path / "copy.py").exists()
+    fifo = tmp_path / "fifo.py"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a plain file"):
+        _copy_plain_file(str(fifo), str(tmp_path / "copy.py"))

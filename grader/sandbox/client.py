@@ -13,6 +13,7 @@ import select
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -192,7 +193,7 @@ class Worker:
         for rel, src in self.spec.files:
             dest = os.path.join(self.cwd, rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
-            shutil.copyfile(src, dest)
+            _copy_plain_file(src, dest)
         for rel, text in self.spec.texts:
             dest = os.path.join(self.cwd, rel)
             os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -396,6 +397,17 @@ class Worker:
                     pass
         self.pidfd = self.status_r = None
         self.dir.remove()
+
+
+def _copy_plain_file(src: str, dest: str) -> None:
+    """Copy without following a link at ``src`` (the submission's file: a link there could
+    point at the grader's own files), and only a regular file."""
+    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    with open(fd, "rb") as source:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{src} is not a plain file")
+        with open(dest, "wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
 
 
 def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -> StudentError:
