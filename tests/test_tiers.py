@@ -35,7 +35,7 @@ def _ensure_user() -> str | None:
     """Why the non-root tiers cannot run here, or None when the test user is ready."""
     if os.geteuid() != 0:
         return "run the suite as root to exercise the non-root tiers with a user of their own (this run is already non-root)"
-    for tool in ("runuser", "useradd", "unshare"):
+    for tool in ("runuser", "useradd"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     if subprocess.run(["id", TEST_USER], capture_output=True).returncode != 0:
