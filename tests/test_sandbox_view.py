@@ -418,3 +418,45 @@ def test_a_forking_chain_does_not_outlive_the_worker(zygote, tmp_path):
         except OSError:
             pass
     assert alive == [], f"student processes outlived close(): {alive}"
+
+
+SYSCALLS = """
+import ctypes, os, socket, threading
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+
+def try_all():
+    opened = []
+    for family in ("AF_INET", "AF_INET6", "AF_NETLINK", "AF_PACKET"):
+        try:
+            socket.socket(getattr(socket, family), socket.SOCK_DGRAM if family != "AF_PACKET" else socket.SOCK_RAW)
+            opened.append(family)
+        except OSError:
+            pass
+    calls = {
+        "unshare(CLONE_NEWUSER)": lambda: libc.unshare(0x10000000),
+        "unshare(CLONE_NEWNS)": lambda: libc.unshare(0x00020000),
+        "ptrace(PTRACE_TRACEME)": lambda: libc.ptrace(0, 0, None, None),
+        "mount tmpfs": lambda: libc.mount(b"tmpfs", b"/tmp", b"tmpfs", 0, None),
+        "keyctl": lambda: libc.syscall(250 if os.uname().machine == "x86_64" else 219, 0, 0, 0, 0),
+    }
+    allowed = [name for name, call in calls.items() if call() == 0]
+    done = []
+    t = threading.Thread(target=lambda: done.append(1))
+    t.start()
+    t.join()
+    return {"sockets": opened, "calls": allowed, "threads": len(done)}
+"""
+
+
+def test_the_worker_cannot_open_networks_or_namespaces(zygote, tmp_path):
+    src = tmp_path / "calls.py"
+    src.write_text(SYSCALLS)
+    worker = Worker(zygote, WorkerSpec(files=(("calls.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
+    try:
+        level = worker.isolation
+        found = worker.call("calls", "calls.py", "try_all", (), {}, timeout=20, seed=0)
+    finally:
+        worker.close()
+    assert found == {"sockets": [], "calls": [], "threads": 1}, f"at {level}: {found}"
