@@ -10,6 +10,7 @@ again at the other tiers (non-root, and with namespaces refused).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -26,6 +27,7 @@ import pytest
 
 from grader.sandbox import isolation, levels, rootfs, workdir
 from grader.sandbox.client import Worker, WorkerSpec, probe_level
+from grader.sandbox.errors import StudentError
 from tests.conftest import REPO, SECRET
 
 PROBE = '''
@@ -104,14 +106,21 @@ def planted(tmp_path):
         f.unlink(missing_ok=True)
 
 
-def _probe(zygote, tmp_path, planted, *, isolate=True):
-    src = tmp_path / "probe.py"
-    src.write_text(PROBE)
-    worker = Worker(zygote, WorkerSpec(files=(("probe.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30), hide=planted["hide"], isolate=isolate))
+@contextlib.contextmanager
+def _worker(zygote, tmp_path, name: str, source: str, **spec):
+    """A worker holding ``source`` as ``name.py``; closed (its whole tree killed) on exit."""
+    src = tmp_path / f"{name}.py"
+    src.write_text(source)
+    worker = Worker(zygote, WorkerSpec(files=((f"{name}.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30), **spec))
     try:
-        return worker.isolation, worker.call("probe", "probe.py", "probe", (planted["paths"], planted["writes"]), {}, timeout=20, seed=0)
+        yield worker
     finally:
         worker.close()
+
+
+def _probe(zygote, tmp_path, planted, *, isolate=True):
+    with _worker(zygote, tmp_path, "probe", PROBE, hide=planted["hide"], isolate=isolate) as worker:
+        return worker.isolation, worker.call("probe", "probe.py", "probe", (planted["paths"], planted["writes"]), {}, timeout=20, seed=0)
 
 
 def _scaffolding(folder: str, entries: list[str]) -> bool:
@@ -189,14 +198,9 @@ def test_no_host_unix_socket_is_in_reach(zygote, tmp_path):
             server.listen(4)
             listeners.append(server)
         os.chmod(path, 0o666)
-        src = tmp_path / "sockets.py"
-        src.write_text(SOCKETS)
-        worker = Worker(zygote, WorkerSpec(files=(("sockets.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
-        try:
+        with _worker(zygote, tmp_path, "sockets", SOCKETS) as worker:
             level = worker.isolation
             found = worker.call("sockets", "sockets.py", "connect", (path, abstract), {}, timeout=20, seed=0)
-        finally:
-            worker.close()
     finally:
         for server in listeners:
             server.close()
@@ -243,27 +247,21 @@ def test_a_forged_result_and_killing_the_grader_change_nothing(course, tmp_path,
 
 def test_no_signal_reaches_the_grader(zygote, tmp_path):
     """SIGSTOP and SIGKILL aimed at the parent and at every process: the grader carries on."""
-    src = tmp_path / "sig.py"
-    src.write_text(
+    attack = (
         "import os, signal\n"
         "def attack():\n"
-        "    hit = []\n"
         "    for pid in (os.getppid(), -1):\n"
         "        for sig in (signal.SIGSTOP, signal.SIGKILL):\n"
         "            try:\n"
         "                os.kill(pid, sig)\n"
-        "                hit.append((pid, int(sig)))\n"
         "            except OSError:\n"
         "                pass\n"
-        "    return repr(hit)\n"
     )
-    worker = Worker(zygote, WorkerSpec(files=(("sig.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
-    try:
-        worker.call("sig", "sig.py", "attack", (), {}, timeout=10, seed=0)
-    except Exception:  # noqa: BLE001 - the worker may well have stopped itself; that is its business
-        pass
-    finally:
-        worker.close()
+    with _worker(zygote, tmp_path, "sig", attack) as worker:
+        try:
+            worker.call("sig", "sig.py", "attack", (), {}, timeout=10, seed=0)
+        except StudentError:  # the worker may well have stopped or killed itself; that is its business
+            pass
     assert zygote.proc.poll() is None, "the zygote was killed by student code"
     state = Path(f"/proc/{zygote.proc.pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
     assert state != "T", "the zygote was stopped by student code"
@@ -287,15 +285,10 @@ def fill():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the worker's folder is a bounded tmpfs only when the grader is root")
 def test_a_worker_cannot_fill_the_disk(zygote, tmp_path):
-    src = tmp_path / "disk.py"
-    src.write_text(DISK)
-    worker = Worker(zygote, WorkerSpec(files=(("disk.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
-    try:
+    with _worker(zygote, tmp_path, "disk", DISK) as worker:
         if not worker.dir.bounded:  # never fill a real disk to find out
             pytest.skip("this root grader may not mount (a container without CAP_SYS_ADMIN): the folder is unbounded")
         files, errno_ = worker.call("disk", "disk.py", "fill", (), {}, timeout=60, seed=0)
-    finally:
-        worker.close()
     assert errno_ == 28 and files * (64 << 20) <= workdir.DISK_BYTES  # ENOSPC at the bound
     assert not os.path.exists(worker.base)
 
@@ -358,14 +351,9 @@ def detach():
 def test_no_process_of_a_worker_outlives_its_close(zygote, tmp_path):
     """A detached grandchild is dead when close() returns (not merely soon after): a result
     written next can be no student process's doing."""
-    src = tmp_path / "detach.py"
-    src.write_text(DETACH)
-    worker = Worker(zygote, WorkerSpec(files=(("detach.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
-    try:
+    with _worker(zygote, tmp_path, "detach", DETACH) as worker:
         pid = worker.call("detach", "detach.py", "detach", (), {}, timeout=20, seed=0)
         level = worker.isolation
-    finally:
-        worker.close()
     if level == levels.NAMESPACES:
         return  # that pid is one of the worker's own PID namespace, which died with it
     try:
@@ -400,13 +388,8 @@ def chain():
 @pytest.mark.skipif(os.geteuid() != 0, reason="survivors are told apart by the worker uids of a root grader")
 def test_a_forking_chain_does_not_outlive_the_worker(zygote, tmp_path):
     """A chain that forks as fast as it is killed is frozen, then killed, by close()."""
-    src = tmp_path / "chain.py"
-    src.write_text(CHAIN)
-    worker = Worker(zygote, WorkerSpec(files=(("chain.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
-    try:
+    with _worker(zygote, tmp_path, "chain", CHAIN) as worker:
         assert worker.call("chain", "chain.py", "chain", (), {}, timeout=20, seed=0) == "running"
-    finally:
-        worker.close()
     ours = isolation.worker_uids(os.getpid())
     alive = []
     for name in os.listdir("/proc"):
@@ -451,12 +434,7 @@ def try_all():
 
 
 def test_the_worker_cannot_open_networks_or_namespaces(zygote, tmp_path):
-    src = tmp_path / "calls.py"
-    src.write_text(SYSCALLS)
-    worker = Worker(zygote, WorkerSpec(files=(("calls.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30)))
-    try:
+    with _worker(zygote, tmp_path, "calls", SYSCALLS) as worker:
         level = worker.isolation
         found = worker.call("calls", "calls.py", "try_all", (), {}, timeout=20, seed=0)
-    finally:
-        worker.close()
     assert found == {"sockets": [], "calls": [], "threads": 1}, f"at {level}: {found}"
