@@ -38,7 +38,7 @@ def main() -> None:
     import numpy  # noqa: F401 - preloaded so workers start warm
     import torch  # noqa: F401
 
-    from . import forbidden, rootfs, worker  # noqa: F401
+    from . import forbidden, worker  # noqa: F401
 
     global RUNTIME
     RUNTIME = rootfs.runtime_paths()  # after the imports: their libraries are loaded now
