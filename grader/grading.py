@@ -196,7 +196,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
         )
         checks += found
         levels += [level] if level else []
-    level, reason = min(levels, key=lambda lr: levels_mod.rank(lr[0])) if levels else (NO_STUDENT_CODE, "")
+    level, reason = levels_mod.weakest(levels) if levels else (NO_STUDENT_CODE, "")
     tasks = score_tasks(assignment, checks)
     return Report(
         assignment=assignment.name,

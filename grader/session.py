@@ -55,8 +55,10 @@ class GradingSession:
         if self.worker is None:
             self.worker = Worker(self.zygote, self.spec)
             self._loaded = set()
-            if self.isolation is None or levels.rank(self.worker.isolation) < levels.rank(self.isolation):
-                self.isolation, self.isolation_reason = self.worker.isolation, self.worker.isolation_reason
+            reached = [(self.worker.isolation, self.worker.isolation_reason)]
+            if self.isolation is not None:
+                reached.insert(0, (self.isolation, self.isolation_reason))
+            self.isolation, self.isolation_reason = levels.weakest(reached)
         return self.worker
 
     def call(self, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int, keep_objects: bool = False) -> CallResult:

@@ -134,7 +134,6 @@ class Worker:
         self.spec = spec
         self.seq = 0
         self.dir = WorkDir()
-        self.base, self.cwd, self.output_path = self.dir.base, self.dir.cwd, self.dir.output
         self._output_pos = 0
         self.pid = None
         self.pidfd = None
@@ -199,6 +198,18 @@ class Worker:
             os.makedirs(os.path.dirname(dest), exist_ok=True)
             with open(dest, "w", encoding="utf-8") as f:
                 f.write(text)
+
+    @property
+    def base(self) -> str:
+        return self.dir.base
+
+    @property
+    def cwd(self) -> str:
+        return self.dir.cwd
+
+    @property
+    def output_path(self) -> str:
+        return self.dir.output
 
     @property
     def alive(self) -> bool:

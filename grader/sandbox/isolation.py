@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 
 from . import landlock, linux, rootfs, seccomp
-from .levels import LANDLOCK, NAMESPACES, NONE, weakest  # noqa: F401 - weakest re-exported
+from .levels import LANDLOCK, NAMESPACES, NONE
 
 # Each worker of a root grader gets a uid of its own: every grading process (a batch
 # forks many) draws from a block of its own, keyed by its pid, so no two live graders
@@ -288,11 +288,3 @@ def _tree_below(root: int) -> set[int]:
                 found.add(child)
                 todo.append(child)
     return found
-
-
-def prctl(option: int, arg: int) -> None:
-    linux.prctl(option, arg)
-
-
-PR_SET_PDEATHSIG = linux.PR_SET_PDEATHSIG
-PR_SET_CHILD_SUBREAPER = linux.PR_SET_CHILD_SUBREAPER

@@ -19,9 +19,10 @@ ORDER = (NONE, LANDLOCK, NAMESPACES)
 DEFAULT_MINIMUM = LANDLOCK  # what authoritative outputs need unless the manifest says otherwise
 
 
-def weakest(levels: list[str]) -> str:
-    """What a report may claim for several workers: the weakest level any of them reached."""
-    return min(levels, key=rank)
+def weakest(reached: list[tuple[str, str]]) -> tuple[str, str]:
+    """What a report may claim for several workers: the weakest (level, reason) any of
+    them reached (the first of equals)."""
+    return min(reached, key=lambda level_reason: rank(level_reason[0]))
 
 
 def rank(level: str) -> int:

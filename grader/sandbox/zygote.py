@@ -23,7 +23,7 @@ import signal
 import socket
 import sys
 
-from . import channel, isolation, rootfs
+from . import channel, isolation, linux, rootfs
 
 CONTROL_FD_ENV = "GRADER_ZYGOTE_FD"
 RUNTIME: list[str] = []
@@ -31,7 +31,7 @@ RUNTIME: list[str] = []
 
 def main() -> None:
     control = socket.socket(fileno=int(os.environ.pop(CONTROL_FD_ENV)))
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # keepers are reaped automatically
 
@@ -79,8 +79,8 @@ def _close_other_fds(keep: set[int]) -> None:
 
 def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
-    isolation.prctl(isolation.PR_SET_CHILD_SUBREAPER, 1)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
+    linux.prctl(linux.PR_SET_CHILD_SUBREAPER, 1)
     os.setsid()
     _close_other_fds({call_fd, status_fd})
     isolate = bool(spec.get("isolate", True))
@@ -137,7 +137,7 @@ def _keeper(spec: dict, call_fd: int, status_fd: int) -> None:
 
 
 def _worker(spec: dict, call_fd: int, plan: isolation.Plan) -> None:
-    isolation.prctl(isolation.PR_SET_PDEATHSIG, signal.SIGKILL)
+    linux.prctl(linux.PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getpid() != 1:  # pid 1 of a new namespace already leads its own session
         os.setsid()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
