@@ -116,6 +116,7 @@ class Assignment:
     tasks: tuple[Task, ...]
     limits: Limits
     competition: Competition | None = None
+    hidden_feedback: str = "summary"  # what student-facing outputs show of hidden checks (see HIDDEN_FEEDBACK)
 
     @property
     def hidden_tests(self) -> Path:
@@ -142,7 +143,10 @@ class Assignment:
         return None
 
 
-_TOP_KEYS = {"title", "public_tests", "limits", "tasks", "competition"}
+_TOP_KEYS = {"title", "public_tests", "limits", "tasks", "competition", "hidden_feedback"}
+# full: every hidden check by name, with its message; summary: per task, how many hidden
+# checks failed and of what kind; none: only the points they gave
+HIDDEN_FEEDBACK = ("full", "summary", "none")
 _COMPETITION_KEYS = {
     "title", "program", "train", "test", "labels", "id_column", "target", "prediction", "metric", "public_fraction",
     "split_seed", "time_budget", "counts", "max_difference", "code_points", "baseline_points", "reveal_private",
@@ -231,6 +235,9 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
         raise ManifestError(f"{r.shown}: the folder name {name!r} cannot be an assignment name (it is reserved or has odd characters)")
     title = r.get(data, "title", "", str)
     public = r.get(data, "public_tests", "", str, default="tests")
+    hidden_feedback = r.get(data, "hidden_feedback", "", str, default="summary")
+    if hidden_feedback not in HIDDEN_FEEDBACK:
+        raise r.fail("hidden_feedback", f"must be one of {', '.join(map(_show, HIDDEN_FEEDBACK))}, got {_show(hidden_feedback)}")
 
     limits_table = r.get(data, "limits", "", dict, default={})
     r.unknown(limits_table, {*_LIMIT_KEYS, "min_isolation"}, "limits.")
@@ -317,6 +324,7 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
         tasks=tuple(tasks),
         limits=limits,
         competition=competition,
+        hidden_feedback=hidden_feedback,
     )
 
 

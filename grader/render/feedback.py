@@ -1,0 +1,119 @@
+"""What a student may see of the hidden checks: the manifest's ``hidden_feedback``.
+
+``student_view`` turns a report into the one every student-facing output renders
+(the terminal of a graded CI run, job summaries, annotations, Classroom 50's result
+and release body, Gradescope's tests, the reporter's payload). Scores never change;
+only what is said about hidden checks does:
+
+- ``full``: every hidden check by name, with its message and output;
+- ``summary`` (the default): per task, how many hidden checks passed and failed, and
+  of what kind the failures were (wrong values, wrong shape or dtype, time limit,
+  crash, forbidden API...) -- no names, inputs, got/expected values or output;
+- ``none``: per task, only the points the hidden checks gave.
+
+Instructors keep the full report (``--format json``, ``grade batch``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import replace
+
+from ..manifest import Assignment
+from ..results import CheckResult, Report, TaskResult
+
+# (kind, what the message of a failed check says) in the order they are tried; the
+# messages are the sandbox's and assert_close's own sentences (tests pin each kind)
+KINDS = (
+    ("forbidden API", re.compile(r"used an API its task forbids")),
+    ("time limit", re.compile(r"took longer than .* and was stopped|did not finish within its time budget")),
+    ("crash", re.compile(r"^the process running |memory limit was reached")),
+    ("not implemented or missing", re.compile(r"is not implemented yet|is not defined in |, not a function|is missing from the submission")),
+    ("wrong shape, dtype or type", re.compile(
+        r" has shape \S.* but should have shape | has dtype \S+ but should have | should be a torch\.Tensor, got "
+        r"| should be a \w+ of \d+ items| should have \d+ items, got | is on \S+ but should be on "
+        r"| should be a number, got |returned a value the grader cannot accept"
+    )),
+    ("raised an exception", re.compile(r"^`[^`]+` raised |^`[^`]+` called sys\.exit|has a syntax error at line |could not be read: ")),
+)
+WRONG_VALUES = "wrong values"
+CHECK_ERROR = "the check itself failed"
+HIDDEN_FILE_ERROR = "a hidden check file could not be loaded (your instructor has the details)"
+
+
+def kind(check: CheckResult) -> str:
+    """What kind of failure ``check`` is, in words that reveal nothing of its inputs."""
+    if check.violation:
+        return "forbidden API"
+    if check.status == "error":
+        return CHECK_ERROR
+    for name, pattern in KINDS:
+        if pattern.search(check.message):
+            return name
+    return WRONG_VALUES
+
+
+def student_view(report: Report, assignment: Assignment, level: str | None = None) -> Report:
+    """``report`` as students may see it under ``level`` (default: the manifest's)."""
+    level = level or assignment.hidden_feedback
+    if level == "full":
+        return report
+    hidden_files = _hidden_file_names(assignment)
+    errors = tuple(HIDDEN_FILE_ERROR if any(f in e for f in hidden_files) else e for e in report.errors)
+    return replace(report, tasks=tuple(_task(t, level) for t in report.tasks), errors=tuple(dict.fromkeys(errors)))
+
+
+def _hidden_file_names(assignment: Assignment) -> set[str]:
+    folder = assignment.hidden_tests
+    return {p.name for p in folder.rglob("*.py")} if folder.is_dir() else set()
+
+
+def _task(task: TaskResult, level: str) -> TaskResult:
+    hidden = [c for c in task.checks if c.visibility == "hidden"]
+    if not hidden:
+        return task
+    shown = [c for c in task.checks if c.visibility != "hidden"]
+    return replace(task, checks=tuple(shown + _collapse(task.id, hidden, level)))
+
+
+def _collapse(task_id: str, hidden: list[CheckResult], level: str) -> list[CheckResult]:
+    ran = [c for c in hidden if c.status != "skip"]
+    skipped = [c for c in hidden if c.status == "skip"]
+    out = []
+    if skipped:  # a reason to skip (a sealed leaderboard, no GPU) is the grader's, not a check's
+        reasons = "; ".join(sorted({c.message for c in skipped if c.message})) or "skipped"
+        out.append(_entry(task_id, "skipped", f"hidden checks: {len(skipped)} skipped", "skip", reasons, skipped))
+    if not ran:
+        return out
+    passed = [c for c in ran if c.status == "pass"]
+    failed = [c for c in ran if c.status != "pass"]
+    if level == "none":
+        status = "pass" if not failed else "fail"
+        message = "" if not failed else "details of hidden checks are not shown for this assignment"
+        return out + [_entry(task_id, "all", "hidden checks", status, message, ran)]
+    if passed:
+        out.append(_entry(task_id, "passed", f"hidden checks: {len(passed)} passed", "pass", "", passed))
+    if failed:
+        kinds = Counter(kind(c) for c in failed)
+        said = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
+        message = f"{len(failed)} of {len(ran)} hidden checks failed: {said}"
+        out.append(_entry(task_id, "failed", f"hidden checks: {len(failed)} failed", "fail", message, failed))
+    return out
+
+
+def _entry(task_id: str, part: str, name: str, status: str, message: str, checks: list[CheckResult]) -> CheckResult:
+    """One line standing for ``checks``: their weight and points together, nothing else of them."""
+    return CheckResult(
+        nodeid=f"hidden::{task_id}::{part}",
+        name=name,
+        task=task_id,
+        status=status,
+        message=message,
+        visibility="hidden",
+        duration=round(sum(c.duration for c in checks), 4),
+        weight=sum(c.weight for c in checks),
+        score=sum(c.score for c in checks),
+        max_score=sum(c.max_score for c in checks),
+        violation=any(c.violation for c in checks),
+    )
