@@ -115,9 +115,9 @@ def modified(path: Path, assignment: Assignment) -> list[str]:
 
 
 def _workflow_changes(repo: Path, assignment: Assignment) -> list[str]:
-    from .workflow import FALLBACK_FILE, fallback_file, workflow
+    from .platforms.github.workflow import released_files
 
-    released = {".github/workflows/classroom.yml": workflow(assignment), FALLBACK_FILE: fallback_file(assignment)}
+    released = released_files(assignment)
 
     def counts(rel: str) -> bool:  # a workflow, a released file, or a folder that holds them
         return rel.startswith(".github/workflows/") or rel in released or rel in (".github", ".github/workflows")

@@ -75,7 +75,7 @@ def main() -> None:
 @click.argument("assignment")
 @click.option("--submission", "-s", type=click.Path(path_type=Path), help="Folder, .py file or .ipynb notebook to grade.")
 @click.option("--reference", is_flag=True, help="Grade the reference solution (instructors): expect full marks.")
-@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "github", "junit", "gradescope"]), default="terminal", show_default=True, help="How to show the result.")
+@click.option("--format", "fmt", type=click.Choice(["terminal", "json", "github", "actions", "junit", "gradescope", "classroom50"]), default="terminal", show_default=True, help="How to show the result (classroom50 with -o FILE also writes release-body.md beside FILE).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Write the result to this file instead of the screen.")
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle (from grade build --out), or its reference/<assignment>: manifest, checks, data and labels come from it; the submission gives only the student's files.")
 @click.option("--public-only", is_flag=True, help="Run only the public checks, even where hidden ones are present.")
@@ -83,7 +83,7 @@ def main() -> None:
 @click.option("--allow-weak-isolation", is_flag=True, help="Grade for an authoritative format even below the manifest's min_isolation; the acceptance is recorded in the result.")
 @click.option("--skip-program", is_flag=True, help="Do not re-run the competition's training program (its checks are skipped).")
 @click.option("--reveal-private", is_flag=True, help="Score and show the private leaderboard (instructors, after the deadline).")
-@click.option("--fallback", metavar="REASON", help="With --format github or gradescope: grade nothing, write 0 points for every task with REASON (for a platform whose grading crashed, timed out or was refused).")
+@click.option("--fallback", metavar="REASON", help="With --format github, actions, gradescope or classroom50: grade nothing, write 0 points for every task with REASON (for a platform whose grading crashed, timed out or was refused).")
 @root_option
 def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, allow_weak_isolation, skip_program, reveal_private, fallback, root) -> None:
     """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
@@ -165,12 +165,20 @@ def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolati
 
 
 @main.command("export")
-@click.argument("target", type=click.Choice(["gradescope"]))
+@click.argument("target", type=click.Choice(["gradescope", "classroom50", "github-reporter"]))
 @click.argument("assignment")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True, help="Folder for the zip.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True, help="Folder to write into.")
 @root_option
 def export_cmd(target, assignment, out, root) -> None:
-    """Write ASSIGNMENT's autograder for TARGET (gradescope: setup.sh, run_autograder and the source, zipped)."""
+    """Write ASSIGNMENT's autograder for TARGET (gradescope: setup.sh, run_autograder and the bundle, zipped;
+    classroom50: autograder.py and the bundle, for the config repository; github-reporter: the workflow for
+    classroom-resources' grading reporter).
+
+    \b
+    Examples:
+      grade export classroom50 hw2 --out dist
+      grade export gradescope hw2
+    """
     from .commands import export
 
     _guard(export.run, target, assignment, out=out, root=root, console=Console())

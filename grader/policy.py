@@ -12,8 +12,8 @@ from __future__ import annotations
 from .errors import GraderError
 from .sandbox import levels
 
-# Formats a platform records as the grade (classroom50 joins when it exists).
-AUTHORITATIVE_FORMATS = ("github", "junit", "gradescope")
+# Formats a platform records as the grade, or shows a student as their CI grade.
+AUTHORITATIVE_FORMATS = ("github", "actions", "junit", "gradescope", "classroom50")
 NO_STUDENT_CODE = "none (no student code ran)"
 FIX = "run as root (sudo), allow unprivileged user namespaces, or pass --allow-weak-isolation to accept the risk"
 FIX_NO_ISOLATION = "drop --no-isolation, or pass --allow-weak-isolation to accept the risk"

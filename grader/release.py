@@ -31,11 +31,11 @@ def write_release(assignment: Assignment, out: Path) -> Path:
         shutil.rmtree(target)
     shutil.copytree(assignment.directory, target / "assignments" / assignment.name, ignore=SKIP)
     (target / "README.md").write_text(_readme(assignment), encoding="utf-8")
-    from .workflow import FALLBACK_FILE, fallback_file, workflow
+    from .platforms.github.workflow import released_files
 
-    (target / ".github" / "workflows").mkdir(parents=True)
-    (target / ".github" / "workflows" / "classroom.yml").write_text(workflow(assignment), encoding="utf-8")
-    (target / FALLBACK_FILE).write_text(fallback_file(assignment), encoding="utf-8")
+    for place, text in released_files(assignment).items():  # the plain GitHub Actions workflow
+        (target / place).parent.mkdir(parents=True, exist_ok=True)
+        (target / place).write_text(text, encoding="utf-8")
     return target
 
 
@@ -46,6 +46,29 @@ def bundle_trees(assignment: Assignment) -> list[tuple[Path, str]]:
         (assignment.directory, f"assignments/{assignment.name}"),  # manifest, public checks, data, notebook
         (assignment.reference_dir, f"reference/{assignment.name}"),  # solution, hidden checks, labels
     ]
+
+
+GRADER_ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = "grader-package"  # where a platform's bundle carries the grader that exported it
+
+
+def _tree_files(folder: Path, place: str) -> list[tuple[Path, str]]:
+    skip = {"__pycache__", ".ipynb_checkpoints"}
+    return [
+        (path, f"{place}/{path.relative_to(folder).as_posix()}")
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.is_symlink() and not skip & set(path.parts) and path.suffix != ".pyc"
+    ]
+
+
+def platform_files(assignment: Assignment) -> list[tuple[Path, str]]:
+    """(file, its place) for a platform's bundle (Gradescope's zip, Classroom 50's folder):
+    the autograder bundle, and the grader's own source, installed from there so the
+    platform grades with exactly the version that exported it."""
+    files = [f for folder, place in bundle_trees(assignment) for f in _tree_files(folder, place)]
+    files += _tree_files(GRADER_ROOT / "grader", f"{PACKAGE}/grader")
+    files += [(GRADER_ROOT / extra, f"{PACKAGE}/{extra}") for extra in ("pyproject.toml", "README.md")]
+    return files
 
 
 def write_bundle(assignment: Assignment, out: Path) -> Path:

@@ -69,12 +69,12 @@ def _tampered_clone(shipped, tmp_path):
     toml.write_text(toml.read_text().replace("points = 1", "points = 100", 1))
     hw2 = manifest.find("hw2", REPO)
     (folder / "tests" / "test_layers.py").write_text(ALWAYS_PASSES.format(tasks=[t.id for t in hw2.tasks]))
-    workflow = repo / ".github" / "workflows" / "classroom.yml"
-    workflow.write_text(workflow.read_text().replace("timeout 1500 grade", "true || grade"))
+    workflow = repo / ".github" / "workflows" / "grade.yml"
+    workflow.write_text(workflow.read_text().replace("timeout -k 30 1500", "true ||"))
     return repo
 
 
-EDITS = ["assignment.toml", "tests/test_layers.py", ".github/workflows/classroom.yml"]
+EDITS = ["assignment.toml", "tests/test_layers.py", ".github/workflows/grade.yml"]
 
 
 def test_the_bundle_holds_the_whole_definition(shipped):

@@ -1,4 +1,4 @@
-"""``grade export gradescope hwN``: the autograder zip to upload to Gradescope."""
+"""``grade export TARGET hwN``: what a platform needs to grade the assignment."""
 
 from __future__ import annotations
 
@@ -10,11 +10,39 @@ from rich.console import Console
 from .. import manifest as manifest_mod
 
 
-def run(target: str, name: str, *, out: Path, root: Path | None, console: Console) -> int:
-    from ..gradescope_export import export
+def _gradescope(assignment, out: Path) -> str:
+    from ..platforms.gradescope.export import export
 
+    return f"Gradescope autograder in {os.path.relpath(export(assignment, out))} (upload it as the assignment's autograder)"
+
+
+def _classroom50(assignment, out: Path) -> str:
+    from ..platforms.classroom50.export import export
+
+    path = os.path.relpath(export(assignment, out))
+    return f"Classroom 50 bundle in {path} (copy its contents into your config repository's <classroom>/autograders/<slug>/)"
+
+
+def _github_reporter(assignment, out: Path) -> str:
+    from ..platforms.github.workflow import REPORTER_FALLBACK_FILE, reporter_fallback_file, reporter_workflow
+
+    files = {".github/workflows/classroom.yml": reporter_workflow(assignment), REPORTER_FALLBACK_FILE: reporter_fallback_file(assignment)}
+    for place, text in files.items():
+        (out / place).parent.mkdir(parents=True, exist_ok=True)
+        (out / place).write_text(text, encoding="utf-8")
+    return f"grading-reporter workflow in {os.path.relpath(out / '.github')} (replaces the release's grade.yml)"
+
+
+# target -> writes what the platform needs into the folder; returns the line to show
+TARGETS = {
+    "gradescope": _gradescope,
+    "classroom50": _classroom50,
+    "github-reporter": _github_reporter,
+}
+
+
+def run(target: str, name: str, *, out: Path, root: Path | None, console: Console) -> int:
     root = root.resolve() if root else manifest_mod.find_root()
     assignment = manifest_mod.find(name, root)
-    path = export(assignment, out)
-    console.print(f"{name}: Gradescope autograder in {os.path.relpath(path)} (upload it as the assignment's autograder)")
+    console.print(f"{name}: {TARGETS[target](assignment, out)}")
     return 0

@@ -10,6 +10,7 @@ gone, and atomically.
 from __future__ import annotations
 
 import io
+import os
 import sys
 from pathlib import Path
 
@@ -18,10 +19,23 @@ from rich.console import Console
 from .. import atomic, bundle, policy
 from .. import manifest as manifest_mod
 from ..errors import GraderError
-from ..render import github, gradescope, json_report, junit, terminal
+from ..platforms.classroom50 import result as classroom50
+from ..platforms.github import actions
+from ..platforms.github import reporter as github
+from ..platforms.gradescope import results as gradescope
+from ..render import feedback, json_report, junit, terminal
 
-FORMATS = ("terminal", "json", "github", "junit", "gradescope")
-FALLBACK_FORMATS = {"github": github.fallback, "gradescope": gradescope.fallback}
+FORMATS = ("terminal", "json", "github", "actions", "junit", "gradescope", "classroom50")
+# What a platform records when grading crashed, timed out or was refused: 0 and the reason
+FALLBACK_FORMATS = {
+    "github": github.fallback,
+    "actions": actions.fallback,
+    "gradescope": gradescope.fallback,
+    "classroom50": lambda assignment, reason: classroom50.fallback(assignment, reason, _identity(assignment)),
+}
+# Shown to students: rendered from the student view (the manifest's hidden_feedback);
+# --format json keeps every detail, for instructors
+STUDENT_FACING = ("github", "actions", "junit", "gradescope", "classroom50")
 
 
 def run(
@@ -45,6 +59,8 @@ def run(
 
     if output is not None:
         atomic.discard(output)  # a run that dies leaves no result behind, stale or forged
+        if fmt == "classroom50":
+            atomic.discard(output.parent / classroom50.RELEASE_BODY)
     if reference and submission is not None:
         raise GraderError("give either --reference or --submission, not both")
     if hidden is not None:
@@ -55,8 +71,10 @@ def run(
         assignment = manifest_mod.find(name, root.resolve() if root else manifest_mod.find_root())
     if fallback is not None:  # a platform's safety net: no grading, no torch
         if fmt not in FALLBACK_FORMATS:
-            raise GraderError(f"--fallback works with --format {' or '.join(FALLBACK_FORMATS)}, not {fmt}")
+            raise GraderError(f"--fallback works with --format {', '.join(FALLBACK_FORMATS)}, not {fmt}")
         _emit(FALLBACK_FORMATS[fmt](assignment, fallback), output)
+        if fmt == "classroom50" and output is not None:
+            atomic.write_text(output.parent / classroom50.RELEASE_BODY, classroom50.summary.not_graded(assignment.title, fallback))
         return 0
     if reference:
         if not assignment.reference_dir.is_dir():
@@ -87,8 +105,16 @@ def run(
         zygote.close()  # every worker goes with it, before anything is written
     if authoritative:
         report = policy.settle(report, name, what, minimum, allow_weak=allow_weak)
+    if fmt in STUDENT_FACING or (fmt == "terminal" and hidden is not None):  # a CI run's log is the student's
+        report = feedback.student_view(report, assignment)
 
-    if fmt == "terminal":
+    if fmt == "classroom50":
+        _emit(classroom50.render(report, _identity(assignment)), output)
+        if output is not None:  # Classroom 50 publishes both files, side by side
+            atomic.write_text(output.parent / classroom50.RELEASE_BODY, classroom50.release_body(report))
+    elif fmt == "actions":
+        _emit(actions.render(report, assignment), output)
+    elif fmt == "terminal":
         buffer = io.StringIO() if output else None
         terminal.render(report, Console(file=buffer, width=120) if buffer else Console())
         if buffer is not None:
@@ -96,6 +122,10 @@ def run(
     else:
         _emit({"json": json_report.render, "github": github.render, "junit": junit.render, "gradescope": gradescope.render}[fmt](report), output)
     return 0 if report.all_passed else 1
+
+
+def _identity(assignment) -> classroom50.Identity:
+    return classroom50.identity(os.environ, assignment.name)
 
 
 def _student_folder(name: str, root: Path | None) -> Path:

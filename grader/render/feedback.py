@@ -42,6 +42,14 @@ CHECK_ERROR = "the check itself failed"
 HIDDEN_FILE_ERROR = "a hidden check file could not be loaded (your instructor has the details)"
 
 
+SUMMARY_PREFIX = "hidden::"
+
+
+def is_summary(check: CheckResult) -> bool:
+    """A line ``student_view`` wrote in place of hidden checks (it names none of them)."""
+    return check.nodeid.startswith(SUMMARY_PREFIX)
+
+
 def kind(check: CheckResult) -> str:
     """What kind of failure ``check`` is, in words that reveal nothing of its inputs."""
     if check.violation:
@@ -97,7 +105,7 @@ def _collapse(task_id: str, hidden: list[CheckResult], level: str) -> list[Check
     if failed:
         kinds = Counter(kind(c) for c in failed)
         said = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0])))
-        message = f"{len(failed)} of {len(ran)} hidden checks failed: {said}"
+        message = f"{said} (of {len(ran)} hidden checks)"
         out.append(_entry(task_id, "failed", f"hidden checks: {len(failed)} failed", "fail", message, failed))
     return out
 
@@ -105,7 +113,7 @@ def _collapse(task_id: str, hidden: list[CheckResult], level: str) -> list[Check
 def _entry(task_id: str, part: str, name: str, status: str, message: str, checks: list[CheckResult]) -> CheckResult:
     """One line standing for ``checks``: their weight and points together, nothing else of them."""
     return CheckResult(
-        nodeid=f"hidden::{task_id}::{part}",
+        nodeid=f"{SUMMARY_PREFIX}{task_id}::{part}",
         name=name,
         task=task_id,
         status=status,

@@ -29,10 +29,13 @@ def render(report: Report, console: Console, *, show_output: bool = True) -> Non
         colour = "green" if task.passed else ("yellow" if task.score > 0 else "red")
         ran = [c for c in task.checks if c.status != "skip"]
         passed = sum(c.status == "pass" for c in ran)
-        console.print(
-            f"\n[bold {colour}]{_pts(task.score)}/{_pts(task.points)}[/]  [bold]{escape(task.title)}[/]  "
-            f"[dim]{passed}/{len(ran)} checks passed[/]"
-        )
+        if task.checks and not ran:  # skipped on purpose (a sealed leaderboard): not a failure
+            console.print(f"\n[bold dim]-/{_pts(task.points)}[/]  [bold]{escape(task.title)}[/]  [dim]not scored yet[/]")
+        else:
+            console.print(
+                f"\n[bold {colour}]{_pts(task.score)}/{_pts(task.points)}[/]  [bold]{escape(task.title)}[/]  "
+                f"[dim]{passed}/{len(ran)} checks passed[/]"
+            )
         if not task.checks:
             console.print("   [dim]no checks ran for this task[/]")
         for c in task.checks:

@@ -15,16 +15,25 @@ import zipfile
 from pathlib import Path
 
 from ...manifest import Assignment
-from ...release import bundle_trees
+from ...release import GRADER_ROOT, PACKAGE, platform_files  # noqa: F401 (GRADER_ROOT: its old home)
+from ..install import TORCH, packages
 
-GRADER_ROOT = Path(__file__).resolve().parents[3]
-
+# Gradescope builds the image from its Ubuntu 22.04 base, whose python3 is 3.10, as
+# root. The venv keeps the grader and its pins apart from the image's own packages.
 SETUP = """#!/usr/bin/env bash
 set -euo pipefail
-apt-get update && apt-get install -y python3 python3-pip python3-venv
+export DEBIAN_FRONTEND=noninteractive
+apt-get update
+apt-get install -y --no-install-recommends python3 python3-pip python3-venv ca-certificates coreutils
+if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 10))'; then
+  echo "setup.sh: the grader needs Python 3.10 or newer; this image has $(python3 --version 2>&1)" >&2
+  exit 1
+fi
 python3 -m venv /autograder/venv
-/autograder/venv/bin/pip install "torch>=2.1,<3" --index-url https://download.pytorch.org/whl/cpu
-/autograder/venv/bin/pip install /autograder/source/grader-package
+/autograder/venv/bin/python -m pip install --upgrade pip
+/autograder/venv/bin/python -m pip install {torch}
+/autograder/venv/bin/python -m pip install /autograder/source/{package}{packages}
+/autograder/venv/bin/grade --version
 """
 
 RUN = """#!/usr/bin/env bash
@@ -74,7 +83,7 @@ def export(assignment: Assignment, out: Path, *, time_limit_minutes: int = 25) -
     files = assignment.files or ((assignment.competition.program,) if assignment.competition else ("submission.py",))
     first_file = files[0]
     scripts = {
-        "setup.sh": SETUP,
+        "setup.sh": SETUP.format(torch=TORCH, package=PACKAGE, packages=packages(assignment)),
         "run_autograder": RUN.format(name=assignment.name, first_file=first_file, seconds=time_limit_minutes * 60),
     }
     buf = io.BytesIO()
@@ -83,17 +92,7 @@ def export(assignment: Assignment, out: Path, *, time_limit_minutes: int = 25) -
             info = zipfile.ZipInfo(name)
             info.external_attr = 0o755 << 16  # executable, as Gradescope runs them
             z.writestr(info, text)
-        for folder, place in bundle_trees(assignment):  # the bundle: everything that decides a score
-            _add_tree(z, folder, place)
-        _add_tree(z, GRADER_ROOT / "grader", "grader-package/grader")
-        for extra in ("pyproject.toml", "README.md"):
-            z.write(GRADER_ROOT / extra, f"grader-package/{extra}")
+        for path, place in platform_files(assignment):  # the bundle (all that decides a score) and the grader
+            z.write(path, place)
     target.write_bytes(buf.getvalue())
     return target
-
-
-def _add_tree(z: zipfile.ZipFile, folder: Path, prefix: str) -> None:
-    for path in sorted(folder.rglob("*")):
-        skipped = {"__pycache__", ".ipynb_checkpoints"} & set(path.parts) or path.suffix == ".pyc"
-        if path.is_file() and not skipped and not path.is_symlink():
-            z.write(path, f"{prefix}/{path.relative_to(folder)}")

@@ -1,9 +1,11 @@
 """``--format gradescope``: Gradescope's results.json.
 
-Public checks are "visible"; hidden ones "after_published", so students see them once
-the instructor publishes grades. A task none of whose checks ran (a sealed private
-leaderboard, say) is one entry worth 0 that says why. The public leaderboard score, if
-any, goes to Gradescope's leaderboard.
+Rendered from the student view (``render/feedback.py``): public checks and the summary
+lines standing for hidden checks are "visible"; under ``hidden_feedback = "full"`` the
+hidden checks themselves are "after_published", so students see them once the
+instructor publishes grades. A task none of whose checks ran is one entry worth 0 that
+says why; a task skipped on purpose (a sealed private leaderboard) is worth 0 of 0,
+not a failure. The public leaderboard score, if any, goes to Gradescope's leaderboard.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 
 from ...results import Report
 from ...render import notes
+from ...render.feedback import is_summary
 
 
 def as_dict(report: Report) -> dict:
@@ -20,8 +23,12 @@ def as_dict(report: Report) -> dict:
         ran = [c for c in task.checks if c.status != "skip"]
         if not ran:
             reasons = "; ".join(sorted({c.message for c in task.checks if c.message})) or "no check ran for this task"
-            tests.append({"name": f"{task.title}: not scored", "score": 0.0, "max_score": task.points,
-                          "status": "failed", "output": reasons, "visibility": "visible", "tags": [task.id]})  # fmt: skip
+            if task.checks:  # skipped on purpose: nothing failed, nothing is scored yet
+                tests.append({"name": f"{task.title}: not scored yet", "score": 0.0, "max_score": 0.0,
+                              "output": reasons, "visibility": "visible", "tags": [task.id]})  # fmt: skip
+            else:
+                tests.append({"name": f"{task.title}: not scored", "score": 0.0, "max_score": task.points,
+                              "status": "failed", "output": reasons, "visibility": "visible", "tags": [task.id]})  # fmt: skip
             continue
         for c in ran:
             output = c.message if c.status != "pass" else ""
@@ -33,7 +40,7 @@ def as_dict(report: Report) -> dict:
                 "max_score": c.max_score,
                 "status": "passed" if c.status == "pass" else "failed",
                 "output": output,
-                "visibility": "after_published" if c.visibility == "hidden" else "visible",
+                "visibility": "after_published" if c.visibility == "hidden" and not is_summary(c) else "visible",
                 "tags": [task.id],
             })  # fmt: skip
     result = {
