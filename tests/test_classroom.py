@@ -22,7 +22,8 @@ import pytest
 from grader import manifest
 from grader.grading import grade
 from grader.render import github
-from grader.workflow import REASON, fallback_file, workflow
+from grader.workflow import REASON, reporter_workflow as workflow
+from grader.workflow import reporter_fallback_file as fallback_file
 from tests.conftest import REPO
 
 RUNNERS = re.compile(r"^([a-zA-Z0-9]+,)*[a-zA-Z0-9]+$")

@@ -35,7 +35,7 @@ KINDS = (
         r"| should be a \w+ of \d+ items| should have \d+ items, got | is on \S+ but should be on "
         r"| should be a number, got |returned a value the grader cannot accept"
     )),
-    ("raised an exception", re.compile(r"^`[^`]+` raised |^`[^`]+` called sys\.exit|has a syntax error at line |could not be read: ")),
+    ("raised an exception", re.compile(r"^`[^`]+` raised |^`[^`]+` called sys\.exit|has a syntax error (?:at|in) line |could not be read: ")),
 )
 WRONG_VALUES = "wrong values"
 CHECK_ERROR = "the check itself failed"

@@ -158,7 +158,10 @@ def main() -> int:
             sys.stderr.write(said + ("\n" if said else ""))
             last = said.splitlines()[-1][-TAIL:] if said else ""
             if status not in (0, 1) or not out.is_file():
-                why = "it ran out of time" if status in (124, 137) else f"it stopped with status {status}"
+                if status == 124:
+                    why = "it ran out of time"
+                else:
+                    why = f"it was killed by signal {-status}" if status < 0 else f"it stopped with status {status}"
                 fallback(config, f"The grader did not finish ({why}): {last} Your instructor will regrade this submission.")
                 return 0
             result = json.loads(out.read_text(encoding="utf-8"))

@@ -18,8 +18,8 @@ from ...render import summary
 from ...results import Report
 
 MAX_ANNOTATIONS = 10  # GitHub shows at most 10 error annotations per step
-# "layers.py, line 12" (a forbidden use), "layers.py has a syntax error at line 3"
-LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.py)(?:, line | has a syntax error at line )(\d+)")
+# "layers.py, line 12" (a forbidden use), "layers.py has a syntax error in line 3"
+LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.py)(?:, line | has a syntax error (?:at|in) line )(\d+)")
 
 
 def escape_data(text: str) -> str:

@@ -88,7 +88,7 @@ def actions_workflow(assignment: Assignment, *, time_limit_minutes: int = 25) ->
 status=0
 timeout -k 30 {seconds} "${{run[@]}}" {name} --hidden {BUNDLE} --format actions -o {out} || status=$?
 if [ "$status" != 0 ] && [ "$status" != 1 ] || [ ! -f {out} ]; then
-  if ! grade {name} --hidden {BUNDLE} --format actions --fallback "{REASON} (exit status $status; see this step's log)" -o {out}.fallback; then
+  if ! grade {name} --format actions --fallback "{REASON} (exit status $status; see this step's log)" -o {out}.fallback; then
     cp {FALLBACK_FILE} {out}.fallback
   fi
   mv -f {out}.fallback {out}
@@ -137,7 +137,7 @@ def reporter_workflow(assignment: Assignment, *, time_limit_minutes: int = 25) -
 status=0
 timeout -k 30 {seconds} "${{run[@]}}" {name} --hidden {BUNDLE} --format github -o results.txt || status=$?
 if [ "$status" != 0 ] && [ "$status" != 1 ] || [ ! -f results.txt ]; then
-  if ! grade {name} --hidden {BUNDLE} --format github --fallback "{REASON} (exit status $status; see the Grade step's log)" -o results.txt; then
+  if ! grade {name} --format github --fallback "{REASON} (exit status $status; see the Grade step's log)" -o results.txt; then
     cp {REPORTER_FALLBACK_FILE} results.fallback.txt
     mv -f results.fallback.txt results.txt
   fi
