@@ -294,3 +294,19 @@ def test_grade_format_classroom50_writes_both_files_and_its_fallback(hw2, tmp_pa
     doc = json.loads(out.read_text())
     assert violations(doc) == [] and doc["score"] == 0 and doc["tests"][0]["message"] == "it timed out"
     assert (tmp_path / "release-body.md").read_text().startswith("### HW2: forward and backward passes by hand: not graded")
+
+
+def test_on_a_hosted_runner_grade_runs_through_sudo_with_the_identity_kept(bundle, monkeypatch):
+    import importlib.util
+
+    monkeypatch.setenv("CLASSROOM50_BUNDLE_DIR", str(bundle))
+    spec = importlib.util.spec_from_file_location("c50_autograder", bundle / "autograder.py")
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    settings = entry.load_config()
+    argv = entry.grade_command(settings, Path("/venv"), Path("/tmp/out/result.json"), sudo=True)
+    assert argv[:2] == ["sudo", "-n"] and "timeout" in argv  # the time limit holds grade itself, not sudo
+    kept = argv[2].removeprefix("--preserve-env=").split(",")
+    assert {"CLASSROOM", "ASSIGNMENT", "OWNER", "SUBMISSION_TAG", "COMMIT_URL", "RELEASE_URL", "REVIEW_URL"} <= set(kept)
+    assert argv[argv.index("--hidden") + 1] == str(bundle) and argv[argv.index("--format") + 1] == "classroom50"
+    assert entry.grade_command(settings, Path("/venv"), Path("/o"), sudo=False)[0] == "timeout"

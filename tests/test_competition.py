@@ -295,7 +295,8 @@ def test_reports_carry_the_competition_and_nothing_sealed(grade_program):
     assert data["competition"]["private"] is None and data["competition"]["private_tier"] is None
     lines = dict(line.split("=", 1) for line in github.render(report).splitlines())
     private = json.loads(base64.b64decode(lines["privateleaderboard"]))
-    assert private["max_score"] == 4 and [t["score"] for t in private["tests"]] == [0]
+    # sealed: a passing runner worth 0 of 0 (left out of the total), never a failed test
+    assert private["max_score"] == 0 and private["status"] == "pass" and [t["score"] for t in private["tests"]] == [0]
     assert "sealed" in private["tests"][0]["message"]
     public = json.loads(base64.b64decode(lines["publicleaderboard"]))
     assert sum(t["score"] for t in public["tests"]) == 4

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -11,7 +12,7 @@ import zipfile
 
 import pytest
 
-from grader import manifest
+from grader import manifest, release
 from grader.gradescope_export import export
 from grader.grading import grade
 from grader.render import gradescope
@@ -113,3 +114,73 @@ def test_a_refused_run_says_why_in_the_results(tmp_path, hw2):
     results = _run_autograder(tmp_path, hw2, {"layers.py": "x = 1\n"}, _fake_grade(tmp_path, body), forged=FORGED)
     assert results["score"] == 0
     assert "status 2): Error: hw2: isolation none is below the minimum landlock for --format gradescope" in results["output"]
+
+
+def _with_packages(assignment, packages):
+    """``assignment`` with ``[environment] packages``, whether or not the manifest has the key yet."""
+    from dataclasses import dataclass, fields
+
+    @dataclass(frozen=True)
+    class WithPackages(type(assignment)):
+        environment_packages: tuple = ()
+
+    return WithPackages(**{f.name: getattr(assignment, f.name) for f in fields(assignment)}, environment_packages=packages)
+
+
+FAKE_PYTHON3 = """#!/bin/bash
+# the image's python3: its version check answers as $FAKE_OLD says; `-m venv DIR` makes a venv whose python logs pip's arguments
+case "$1" in
+  --version) echo "Python 3.9.18" ;;
+  -c) exit "${FAKE_OLD:-0}" ;;
+  -m) mkdir -p "$3/bin"
+      printf '#!/bin/bash\\necho "$*" >> %s\\n' "$PIP_LOG" > "$3/bin/python"
+      printf '#!/bin/bash\\necho grade, version 0\\n' > "$3/bin/grade"
+      chmod +x "$3/bin/python" "$3/bin/grade" ;;
+esac
+"""
+
+
+def _run_setup(tmp_path, assignment, **env) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """setup.sh from the zip, in bash, with apt-get and the image's python3 replaced by fakes."""
+    with zipfile.ZipFile(export(assignment, tmp_path / "dist")) as z:
+        script = z.read("setup.sh").decode()
+        assert z.getinfo("setup.sh").external_attr >> 16 & stat.S_IXUSR
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, text in {"apt-get": "#!/bin/bash\necho \"apt-get $*\" >> \"$PIP_LOG\"\n", "python3": FAKE_PYTHON3}.items():
+        (bin_dir / name).write_text(text)
+        (bin_dir / name).chmod(0o755)
+    log = tmp_path / "log"
+    script = script.replace("/autograder", str(tmp_path / "autograder"))
+    env = dict(os.environ, PATH=f"{bin_dir}:{os.environ['PATH']}", PIP_LOG=str(log), **env)
+    done = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    return done, log.read_text().splitlines() if log.exists() else []
+
+
+def test_setup_installs_cpu_torch_the_grader_and_the_extra_packages(tmp_path, hw2):
+    done, log = _run_setup(tmp_path, _with_packages(hw2, ("scipy>=1.10",)))
+    assert done.returncode == 0, done.stderr
+    assert log[0] == "apt-get update" and "python3-venv" in log[1]
+    pip = [line for line in log if line.startswith("-m pip install")]
+    assert pip[0] == "-m pip install --upgrade pip"  # 22.04's pip is too old for some wheels
+    assert pip[1] == "-m pip install torch>=2.1,<3 --index-url https://download.pytorch.org/whl/cpu"
+    assert pip[2] == f"-m pip install {tmp_path}/autograder/source/grader-package scipy>=1.10"
+
+
+def test_setup_refuses_a_python_older_than_3_10_in_one_line(tmp_path, hw2):
+    done, log = _run_setup(tmp_path, hw2, FAKE_OLD="1")
+    assert done.returncode == 1
+    assert done.stderr.strip() == "setup.sh: the grader needs Python 3.10 or newer; this image has Python 3.9.18"
+    assert not [line for line in log if line.startswith("-m pip")]
+
+
+def test_a_summary_of_hidden_checks_is_visible_and_names_none(hw2, zygote, tmp_path):
+    from grader.render import feedback
+
+    (tmp_path / "layers.py").write_text("x = 1\n")
+    report = feedback.student_view(grade(hw2, tmp_path / "layers.py", zygote=zygote), hw2)
+    data = gradescope.as_dict(report)
+    hidden = [t for t in data["tests"] if "hidden checks" in t["name"]]
+    assert hidden and all(t["visibility"] == "visible" for t in data["tests"])
+    assert not set(re.split(r"[^A-Za-z0-9_]+", json.dumps(data))) & release._hidden_check_names(hw2)
+    assert sum(t["max_score"] for t in data["tests"]) == pytest.approx(12)

@@ -17,6 +17,8 @@ task; the reporter fails without a result for each runner it is told about).
 In both, only grade's exit status (0 or 1) says it finished: otherwise (a crash, a
 timeout, a refusal) the step replaces its output with ``grade --fallback`` (0 points,
 with the reason), and if even the grader cannot run, with a file written at build time.
+The fallback needs no bundle (fetching it may be what failed): it takes the task names
+from the release's manifest and gives every task 0.
 A student can edit the workflow in their own repository (and read what it fetches):
 the authoritative grade is the instructor's regrade. Set-up: docs/authoring.md.
 """
@@ -75,6 +77,27 @@ _GRADER = """grader="$(command -v grade || echo grade)"
 if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then run=(sudo -n "$grader"); else run=("$grader"); fi"""
 
 
+def _job(title: str, group: str, permissions: tuple[str, ...], time_limit_minutes: int) -> str:
+    """A workflow's head: every push, a newer one cancelling the older one's run, and a
+    job with a time limit beyond grade's own (installing takes a few minutes)."""
+    granted = "".join(f"  {p}\n" for p in permissions)
+    return f"""name: {title}
+on: [push, workflow_dispatch]
+
+permissions:
+{granted}
+concurrency:
+  group: {group}-${{{{ github.ref }}}}
+  cancel-in-progress: true
+
+jobs:
+  grade:
+    runs-on: ubuntu-latest
+    timeout-minutes: {time_limit_minutes + 10}
+    steps:
+"""
+
+
 def _indent(text: str, spaces: int = 10) -> str:
     return "\n".join(" " * spaces + line if line else "" for line in text.splitlines())
 
@@ -96,22 +119,7 @@ fi
 grep '^::' {out} || true
 grep -v '^::' {out} >> "${{GITHUB_STEP_SUMMARY:-/dev/null}}" || true
 [ "$status" = 0 ]"""
-    return f"""name: Grade
-on: [push, workflow_dispatch]
-
-permissions:
-  contents: read
-
-concurrency:
-  group: grade-${{{{ github.ref }}}}
-  cancel-in-progress: true
-
-jobs:
-  grade:
-    runs-on: ubuntu-latest
-    timeout-minutes: {time_limit_minutes + 10}
-    steps:
-{_common_steps(assignment)}
+    return _job("Grade", "grade", ("contents: read",), time_limit_minutes) + f"""{_common_steps(assignment)}
       - name: Grade
         run: |
 {_indent(script)}
@@ -145,24 +153,8 @@ fi
 grep '^{github.SUMMARY}=' results.txt | cut -d= -f2- >> "${{GITHUB_STEP_SUMMARY:-/dev/null}}" || true
 cat results.txt >> "$GITHUB_OUTPUT"
 """
-    return f"""name: Autograding
-on: [push, workflow_dispatch]
-
-permissions:
-  checks: write
-  actions: read
-  contents: read
-
-concurrency:
-  group: autograding-${{{{ github.ref }}}}
-  cancel-in-progress: true
-
-jobs:
-  grade:
-    runs-on: ubuntu-latest
-    timeout-minutes: {time_limit_minutes + 10}
-    steps:
-{_common_steps(assignment)}
+    permissions = ("checks: write", "actions: read", "contents: read")
+    return _job("Autograding", "autograding", permissions, time_limit_minutes) + f"""{_common_steps(assignment)}
       - name: Grade
         id: grade
         run: |
