@@ -310,3 +310,16 @@ def test_on_a_hosted_runner_grade_runs_through_sudo_with_the_identity_kept(bundl
     assert {"CLASSROOM", "ASSIGNMENT", "OWNER", "SUBMISSION_TAG", "COMMIT_URL", "RELEASE_URL", "REVIEW_URL"} <= set(kept)
     assert argv[argv.index("--hidden") + 1] == str(bundle) and argv[argv.index("--format") + 1] == "classroom50"
     assert entry.grade_command(settings, Path("/venv"), Path("/o"), sudo=False)[0] == "timeout"
+
+
+@pytest.mark.parametrize("fmt", ["classroom50", "actions"])
+def test_ci_formats_refuse_a_sandbox_below_the_minimum(fmt, tmp_path):
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    out = tmp_path / "result.json"
+    result = CliRunner().invoke(main, ["hw2", "--root", str(REPO), "--reference", "--format", fmt, "--no-isolation", "-o", str(out)])
+    assert result.exit_code == 2
+    assert f"hw2: isolation none is below the minimum landlock for --format {fmt}" in result.output
+    assert not out.exists()

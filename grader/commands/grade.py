@@ -74,7 +74,7 @@ def run(
             raise GraderError(f"--fallback works with --format {', '.join(FALLBACK_FORMATS)}, not {fmt}")
         _emit(FALLBACK_FORMATS[fmt](assignment, fallback), output)
         if fmt == "classroom50" and output is not None:
-            atomic.write_text(output.parent / classroom50.RELEASE_BODY, classroom50.summary.not_graded(assignment.title, fallback))
+            atomic.write_text(output.parent / classroom50.RELEASE_BODY, classroom50.fallback_body(assignment, fallback))
         return 0
     if reference:
         if not assignment.reference_dir.is_dir():

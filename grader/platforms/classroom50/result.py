@@ -167,6 +167,10 @@ def _sealed(assignment: Assignment) -> bool:
     return assignment.competition is not None and not assignment.competition.reveal_private
 
 
+def fallback_body(assignment: Assignment, reason: str) -> str:
+    return summary.not_graded(assignment.title, reason)
+
+
 def fallback(assignment: Assignment, reason: str, who: Identity) -> str:
     entries = [dict(t, message=_one_line(reason)) for t in fallback_tests(assignment)]
     return json.dumps(result(who, entries), indent=2)
