@@ -87,10 +87,14 @@ def test_a_graded_push_gets_a_summary_table_and_annotations(tmp_path, hw2):
     assert all("Mean squared error" in line for line in errors)
 
 
-def test_a_syntax_error_is_annotated_at_its_line(tmp_path, hw2):
-    status, log, summary = _grade_step(tmp_path, hw2, REAL, SYNTAX)
+RAISES = (REPO / "reference" / "hw2" / "layers.py").read_text() + "\n\ndef softmax(x):\n    return x[100000]\n"
+
+
+@pytest.mark.parametrize("layers, culprit", [(SYNTAX, "def relu_forward(:"), (RAISES, "    return x[100000]")], ids=["syntax", "raises"])
+def test_a_failure_is_annotated_at_the_students_line(tmp_path, hw2, layers, culprit):
+    status, log, summary = _grade_step(tmp_path, hw2, REAL, layers)
     assert status != 0
-    line = next(n for n, text in enumerate(SYNTAX.splitlines(), 1) if text.startswith("def relu_forward(:"))
+    line = next(n for n, text in enumerate(layers.splitlines(), 1) if text == culprit)
     assert any(f"file=assignments/hw2/layers.py,line={line}," in entry for entry in log.splitlines()), log
 
 

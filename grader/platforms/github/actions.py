@@ -18,6 +18,7 @@ from ...render import summary
 from ...results import Report
 
 MAX_ANNOTATIONS = 10  # GitHub shows at most 10 error annotations per step
+# where a message names the student's line: "(at layers.py, line 130: ...)" (an exception),
 # "layers.py, line 12" (a forbidden use), "layers.py has a syntax error in line 3"
 LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.py)(?:, line | has a syntax error (?:at|in) line )(\d+)")
 
