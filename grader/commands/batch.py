@@ -12,7 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import batch, bundle, policy
+from .. import bundle, policy
+from ..regrade import batch
 from .. import manifest as manifest_mod
 
 
