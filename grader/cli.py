@@ -153,15 +153,66 @@ def build_cmd(assignment, check, no_validate, out, root) -> None:
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle (from grade build --out), or its reference/<assignment> (default: this course repository).")
 @click.option("--summary", is_flag=True, help="Show, per check, how many students failed it.")
 @click.option("--allow-weak-isolation", is_flag=True, help="Grade even below the manifest's min_isolation; recorded in every result and the gradebook.")
+@click.option("--shard", metavar="I/N", help="Grade only shard I of N (I from 0 to N-1): the students whose id hashes to I; merge the shards with grade gradebook merge.")
 @root_option
-def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolation, root) -> None:
-    """Regrade every submission in FOLDER (folders, .py, .ipynb or .zip; one per student). Resumable."""
+def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolation, shard, root) -> None:
+    """Regrade every submission in FOLDER (folders, .py, .ipynb or .zip; one per student). Resumable.
+
+    \b
+    Examples:
+      grade batch hw2 submissions/ -j 2 --summary
+      grade batch hw2 submissions/ --hidden dist/hw2-autograder --shard 0/4 --out shard-0
+    """
     from .commands import batch
 
     _guard(
         batch.run, assignment, folder, jobs=jobs, out=out, hidden=hidden, show_summary=summary, root=root,
-        console=Console(), allow_weak=allow_weak_isolation,
+        console=Console(), allow_weak=allow_weak_isolation, shard=shard,
     )  # fmt: skip
+
+
+@main.group("gradebook")
+def gradebook_group() -> None:
+    """Gradebooks of a sharded regrade: merge the shards, or list a shard's students.
+
+    \b
+    Examples:
+      grade gradebook merge gradebook/ shard-0/ shard-1/ shard-2/ shard-3/
+      grade gradebook roster roster.csv --shard 1/4
+    """
+
+
+@gradebook_group.command("merge")
+@click.argument("out", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("shard_dirs", nargs=-1, required=True, type=click.Path(file_okay=False, path_type=Path))
+def gradebook_merge_cmd(out, shard_dirs) -> None:
+    """Merge the outputs of grade batch --shard I/N into one gradebook in OUT; refused when a
+    shard is missing or given twice, when shards were graded with different bundles or
+    graders, or when a student is in two shards.
+
+    \b
+    Examples:
+      grade gradebook merge gradebook/ shard-0/ shard-1/ shard-2/ shard-3/
+    """
+    from .commands import gradebook
+
+    _guard(gradebook.merge, out, list(shard_dirs), console=Console())
+
+
+@gradebook_group.command("roster")
+@click.argument("roster", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--shard", metavar="I/N", help="Only the students of shard I of N (as grade batch --shard picks them).")
+def gradebook_roster_cmd(roster, shard) -> None:
+    """Print the students of ROSTER (a CSV with student,repository columns), one per line:
+    student, repository and what to clone, tab-separated (for a shell loop).
+
+    \b
+    Examples:
+      grade gradebook roster roster.csv --shard 1/4
+    """
+    from .commands import gradebook
+
+    _guard(gradebook.roster, roster, shard)
 
 
 @main.command("export")
