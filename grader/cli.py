@@ -173,12 +173,12 @@ def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolati
 
 @main.group("gradebook")
 def gradebook_group() -> None:
-    """Gradebooks of a sharded regrade: merge the shards, or list a shard's students.
+    """A sharded regrade: clone a shard's repositories from the roster, merge the shards' gradebooks.
 
     \b
     Examples:
       grade gradebook merge gradebook/ shard-0/ shard-1/ shard-2/ shard-3/
-      grade gradebook roster roster.csv --shard 1/4
+      grade gradebook clone roster.csv submissions/ --shard 1/4
     """
 
 
@@ -199,40 +199,50 @@ def gradebook_merge_cmd(out, shard_dirs) -> None:
     _guard(gradebook.merge, out, list(shard_dirs), console=Console())
 
 
-@gradebook_group.command("roster")
+@gradebook_group.command("clone")
 @click.argument("roster", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--shard", metavar="I/N", help="Only the students of shard I of N (as grade batch --shard picks them).")
-def gradebook_roster_cmd(roster, shard) -> None:
-    """Print the students of ROSTER (a CSV with student,repository columns), one per line:
-    student, repository and what to clone, tab-separated (for a shell loop).
+@click.option("--before", metavar="WHEN", default="", help="Check out each repository's last commit before WHEN (e.g. 2026-12-01T23:59:00Z).")
+@click.option("--commits", type=click.Path(dir_okay=False, path_type=Path), help="Write student, repository, commit and any problem, tab-separated, to this file.")
+def gradebook_clone_cmd(roster, dest, shard, before, commits) -> None:
+    """Clone the repositories of ROSTER (a CSV with student,repository and optional clone
+    columns) into DEST/<student>, ready for grade batch DEST. A token for github.com is
+    taken from GH_TOKEN. A repository that cannot be cloned is reported and skipped.
 
     \b
     Examples:
-      grade gradebook roster roster.csv --shard 1/4
+      grade gradebook clone roster.csv submissions/ --shard 1/4 --commits shard-1/commits.tsv
     """
     from .commands import gradebook
 
-    _guard(gradebook.roster, roster, shard)
+    _guard(gradebook.clone, roster, dest, shard=shard, before=before, commits=commits, console=Console())
 
 
 @main.command("export")
-@click.argument("target", type=click.Choice(["gradescope", "classroom50", "github-reporter"]))
+@click.argument("target", type=click.Choice(["gradescope", "classroom50", "github-reporter", "regrade-actions", "regrade-kubernetes", "regrade-slurm"]))
 @click.argument("assignment")
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("dist"), show_default=True, help="Folder to write into.")
+@click.option("--shards", type=click.IntRange(1, 1000), default=4, show_default=True, help="regrade-*: how many shards (machines) the class is spread over.")
+@click.option("--gpus", type=click.IntRange(0, 16), default=0, show_default=True, help="regrade-kubernetes, regrade-slurm: GPUs to request per shard.")
 @root_option
-def export_cmd(target, assignment, out, root) -> None:
+def export_cmd(target, assignment, out, shards, gpus, root) -> None:
     """Write ASSIGNMENT's autograder for TARGET (gradescope: setup.sh, run_autograder and the bundle, zipped;
     classroom50: autograder.py and the bundle, for the config repository; github-reporter: the workflow for
-    classroom-resources' grading reporter).
+    classroom-resources' grading reporter; regrade-actions: the instructor's sharded class regrade as a GitHub
+    Actions workflow for the private autograder repository; regrade-kubernetes: as an Indexed Job;
+    regrade-slurm: as a job array).
 
     \b
     Examples:
       grade export classroom50 hw2 --out dist
       grade export gradescope hw2
+      grade export regrade-actions hw2 --out . --shards 8
+      grade export regrade-slurm hw2 --shards 16 --gpus 1
     """
     from .commands import export
 
-    _guard(export.run, target, assignment, out=out, root=root, console=Console())
+    _guard(export.run, target, assignment, out=out, root=root, console=Console(), shards=shards, gpus=gpus)
 
 
 @main.command("list")
