@@ -85,3 +85,117 @@ def test_results_of_an_interrupted_batch_are_kept(tmp_path):
     assert not any(batch.done(out, j, fingerprint.of(manifest.find("hw4", REPO))) for j in jobs)
     batch.clear_scratch(out)
     assert not list((out / "results").glob(".*"))
+
+
+def _course(tmp_path):
+    """A course repository of hw4 alone, to change its definition."""
+    course = tmp_path / "course"
+    shutil.copytree(REPO / "assignments" / "hw4", course / "assignments" / "hw4")
+    shutil.copytree(REPO / "reference" / "hw4", course / "reference" / "hw4")
+    (course / "assignments" / "hw4" / "data").mkdir()
+    (course / "assignments" / "hw4" / "data" / "scales.csv").write_text("feature,scale\nx,1.0\n")
+    return course
+
+
+def _append(path, text):
+    path.write_text(path.read_text() + text)
+
+
+def test_a_change_to_the_definition_regrades_every_result(tmp_path):
+    """A result records the definition hash and grader version it was graded with: change a
+    point value, a check, the reference or the data, and the next run grades again (no old
+    total under a new maximum)."""
+    course = _course(tmp_path)
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text(REFERENCE)
+    out = tmp_path / "grades"
+    runner = CliRunner()
+    result_file = out / "results" / "alice.json"
+
+    def run():
+        result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(course), "--out", str(out), "-j", "1"])
+        assert result.exit_code == 0, result.output
+        return result.output, result_file.stat().st_mtime_ns, json.loads(result_file.read_text())
+
+    _, stamp, first = run()
+    assert first["definition"].startswith("sha256:") and first["grader_version"]
+    output, again, _ = run()
+    assert "1 of 1 already graded" in output and again == stamp  # nothing changed: nothing regraded
+
+    manifest = course / "assignments" / "hw4" / "assignment.toml"
+    manifest.write_text(manifest.read_text().replace("points = 2\n", "points = 4\n", 1))
+    output, stamp_points, data = run()
+    assert "graded again" in output and stamp_points != stamp
+    assert (data["score"], data["max_score"]) == (10, 10)
+    assert _gradebook(out / "gradebook.csv")["alice"]["total"] == "10" == _gradebook(out / "gradebook.csv")["alice"]["max"]
+
+    changes = {
+        "a check": lambda: _append(course / "assignments" / "hw4" / "tests" / "test_normalization.py", "\n# reworded\n"),
+        "the reference": lambda: _append(course / "reference" / "hw4" / "normalization.py", "\n# tidied\n"),
+        "the data": lambda: _append(course / "assignments" / "hw4" / "data" / "scales.csv", "y,2.0\n"),
+    }
+    previous = stamp_points
+    for what, change in changes.items():
+        change()
+        output, stamp_now, data = run()
+        assert "graded again" in output and stamp_now != previous, what
+        assert data["definition"] != first["definition"], what
+        previous = stamp_now
+
+
+def test_the_definition_hash_covers_the_whole_bundle(tmp_path):
+    from grader import manifest
+    from grader.regrade import fingerprint
+
+    course = _course(tmp_path)
+
+    def digest():
+        return fingerprint.definition_hash(manifest.find("hw4", course))
+
+    seen = [digest()]
+    (course / "reference" / "hw4" / "labels.csv").write_text("id,y\n0,1\n")  # private labels
+    seen.append(digest())
+    (course / "reference" / "hw4" / "labels.csv").write_text("id,y\n0,2\n")
+    seen.append(digest())
+    (course / "reference" / "hw4" / "tests" / "test_more.py").write_text("")  # a hidden check added
+    seen.append(digest())
+    assert len(set(seen)) == len(seen)
+    (course / "assignments" / "hw4" / "__pycache__").mkdir(exist_ok=True)
+    (course / "assignments" / "hw4" / "__pycache__" / "x.pyc").write_bytes(b"\0")  # not the definition
+    assert digest() == seen[-1]
+
+
+def test_a_killed_grading_process_is_one_students_grader_error(tmp_path, monkeypatch):
+    """The kernel's OOM killer sends SIGKILL to the process grading a submission: that
+    student is recorded as a grader error (tried again next run); the batch goes on."""
+    import os
+    import signal
+
+    from grader.regrade import batch
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for student in ("alice", "mallory", "zed"):
+        (folder / f"{student}.py").write_text(REFERENCE)
+    real = batch.grade_one
+
+    def killed_while_grading_mallory(job):
+        if job.student == "mallory":
+            os.kill(os.getpid(), signal.SIGKILL)  # what the OOM killer does to the grading process
+        return real(job)
+
+    monkeypatch.setattr(batch, "grade_one", killed_while_grading_mallory)
+    out = tmp_path / "grades"
+    runner = CliRunner()
+    result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "--out", str(out), "-j", "2"])
+    assert result.exit_code == 0, result.output
+    book = _gradebook(out / "gradebook.csv")
+    assert (book["alice"]["total"], book["zed"]["total"]) == ("8", "8")
+    assert "killed by SIGKILL" in book["mallory"]["grader_error"] and book["mallory"]["total"] == "0"
+    assert "mallory: the grading process was killed by SIGKILL" in " ".join(result.output.split())
+
+    monkeypatch.setattr(batch, "grade_one", real)
+    result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "--out", str(out), "-j", "2"])
+    assert result.exit_code == 0 and "2 of 3 already graded" in result.output, result.output
+    assert _gradebook(out / "gradebook.csv")["mallory"]["total"] == "8"
