@@ -29,6 +29,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import zipfile
 import zlib
 from collections import Counter
@@ -200,8 +201,6 @@ def _outcome(record: dict) -> dict:
 
 def grade_one(job: Job) -> dict:
     """Grades one submission and writes its result file; never raises."""
-    import time
-
     from .. import grading, policy
     from ..render import json_report
 
