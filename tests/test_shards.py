@@ -164,3 +164,20 @@ def test_shards_are_stable_when_students_join():
 def test_a_bad_shard_is_one_line(text, tmp_path):
     result = CliRunner().invoke(main, ["batch", "hw4", str(tmp_path), "--root", str(REPO), "--shard", text])
     assert result.exit_code == 2 and f"--shard {text}:" in result.output and "Traceback" not in result.output, result.output
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("name,repo\nada,course/hw4-ada\n", "must name the columns student,repository"),
+        ("student,repository\n../ada,course/hw4-ada\n", "line 2: student '../ada' must be letters"),
+        ("student,repository\nada,course/hw4-ada\nada,course/hw4-ada2\n", "line 3: ada is already on line 2"),
+        ("student,repository\nada,\n", "line 2: ada has no repository"),
+        ("student,repository,clone\nada,course/hw4-ada,--upload-pack=evil\n", "line 2: ada has no repository"),
+    ],
+)
+def test_a_bad_roster_is_one_line(tmp_path, text, expected):
+    (tmp_path / "roster.csv").write_text(text)
+    result = CliRunner().invoke(main, ["gradebook", "clone", str(tmp_path / "roster.csv"), str(tmp_path / "class"), "--shard", "0/2"])
+    assert result.exit_code == 2 and expected in result.output and "\n" not in result.output.strip(), result.output
+    assert not (tmp_path / "class").exists()
