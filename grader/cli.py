@@ -149,7 +149,7 @@ def build_cmd(assignment, check, no_validate, out, root) -> None:
 @click.argument("assignment")
 @click.argument("folder", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=2, show_default=True, help="Submissions graded at once.")
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where results/ and gradebook.csv go. Default: FOLDER-ASSIGNMENT-grades beside FOLDER.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Where results/ and gradebook.csv go. Default: FOLDER-ASSIGNMENT-grades beside FOLDER (FOLDER-ASSIGNMENT-shard-I-of-N with --shard).")
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle (from grade build --out), or its reference/<assignment> (default: this course repository).")
 @click.option("--summary", is_flag=True, help="Show, per check, how many students failed it.")
 @click.option("--allow-weak-isolation", is_flag=True, help="Grade even below the manifest's min_isolation; recorded in every result and the gradebook.")

@@ -29,7 +29,8 @@ def run(
     inside = grading.trusted_place(assignment, folder, assignment.reference_dir if hidden else None, as_reference=False)
     if inside is not None:
         raise GraderError(f"{folder} lies inside {inside}: put the submissions somewhere else")
-    out = (out or folder.parent / f"{folder.name}-{name}-grades").resolve()
+    default = f"{folder.name}-{name}-grades" if part == shards.WHOLE else f"{folder.name}-{name}-shard-{part.index}-of-{part.count}"
+    out = (out or folder.parent / default).resolve()
     out.mkdir(parents=True, exist_ok=True)
     batch.claim(out, assignment, part)
     batch.clear_scratch(out)
