@@ -276,3 +276,10 @@ def test_export_writes_each_engine_s_files(tmp_path):
     written = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert written == [".github/workflows/regrade-hw4.yml", "merge-hw4.sbatch", "regrade-hw4-job.yaml", "regrade-hw4-merge.yaml", "regrade-hw4.sbatch"]
     assert "'5' }}" in (tmp_path / ".github" / "workflows" / "regrade-hw4.yml").read_text()
+
+
+def test_without_a_pinned_grader_the_install_step_says_what_to_set(hw4, tmp_path):
+    wf = _workflow(hw4)
+    step = _step(wf, "grade", "Install the grader (CPU build of PyTorch)")["run"]
+    done = subprocess.run(["bash", "-eo", "pipefail", "-c", step], env=dict(os.environ, GRADER_PACKAGE=""), capture_output=True, text=True)
+    assert done.returncode == 1 and "::error::set the repository variable GRADER_PACKAGE" in done.stdout
