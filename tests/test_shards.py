@@ -181,3 +181,19 @@ def test_a_bad_roster_is_one_line(tmp_path, text, expected):
     result = CliRunner().invoke(main, ["gradebook", "clone", str(tmp_path / "roster.csv"), str(tmp_path / "class"), "--shard", "0/2"])
     assert result.exit_code == 2 and expected in result.output and "\n" not in result.output.strip(), result.output
     assert not (tmp_path / "class").exists()
+
+
+def test_a_student_moved_to_another_shard_is_refused(graded, tmp_path):
+    """A result filed under a shard the id does not hash to (a hand-edited or stale shard)."""
+    home = shards.shard_of("erin", N)
+    other = (home + 1) % N
+
+    def move_erin(record, dirs):
+        shutil.move(dirs[home] / "results" / "erin.json", dirs[other] / "results" / "erin.json")
+        record["students"] = sorted(record["students"] + ["erin"])
+        first = json.loads((dirs[home] / shards.RECORD).read_text())
+        first["students"].remove("erin")
+        (dirs[home] / shards.RECORD).write_text(json.dumps(first))
+
+    dirs = _copy(graded, tmp_path, move_erin, index=other)
+    _refused(_merge(tmp_path / "book", *dirs), tmp_path, f"erin is in shard {other}/{N}", f"belongs to shard {home}/{N}")

@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from .. import atomic
-
 from ..regrade import merge as merge_mod
 from ..regrade import roster as roster_mod
 from ..regrade import shards
