@@ -199,3 +199,12 @@ def test_a_killed_grading_process_is_one_students_grader_error(tmp_path, monkeyp
     result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "--out", str(out), "-j", "2"])
     assert result.exit_code == 0 and "2 of 3 already graded" in result.output, result.output
     assert _gradebook(out / "gradebook.csv")["mallory"]["total"] == "8"
+
+
+def test_a_batch_folder_inside_the_reference_is_refused_before_anything_is_written(tmp_path):
+    course = _course(tmp_path)
+    folder = course / "reference" / "hw4"
+    before = sorted(p.name for p in (course / "reference").iterdir())
+    result = CliRunner().invoke(main, ["batch", "hw4", str(folder), "--root", str(course)])
+    assert result.exit_code == 2 and "lies inside the reference" in result.output, result.output
+    assert sorted(p.name for p in (course / "reference").iterdir()) == before  # no grades folder beside it
