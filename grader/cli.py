@@ -84,11 +84,22 @@ def main() -> None:
 @click.option("--skip-program", is_flag=True, help="Do not re-run the competition's training program (its checks are skipped).")
 @click.option("--reveal-private", is_flag=True, help="Score and show the private leaderboard (instructors, after the deadline).")
 @click.option("--fallback", metavar="REASON", help="With --format github, actions, gradescope or classroom50: grade nothing, write 0 points for every task with REASON (for a platform whose grading crashed, timed out or was refused).")
+@click.option("--watch", is_flag=True, help="Grade, then grade again whenever a student file (or the notebook) is saved, showing what changed first; Ctrl-C stops.")
 @root_option
-def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, allow_weak_isolation, skip_program, reveal_private, fallback, root) -> None:
+def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, allow_weak_isolation, skip_program, reveal_private, fallback, watch, root) -> None:
     """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
     from .commands import grade
 
+    if watch:
+        from .commands import watch as watch_verb
+
+        if fmt != "terminal" or output is not None or fallback is not None:
+            raise UsageProblem("--watch shows results on the terminal: leave out --format, --output and --fallback")
+        _guard(
+            watch_verb.run, assignment, submission=submission, reference=reference, hidden=hidden, public_only=public_only,
+            root=root, isolate=not no_isolation, run_program=not skip_program, reveal_private=reveal_private, console=Console(),
+        )  # fmt: skip
+        return
     _guard(
         grade.run,
         assignment,

@@ -61,14 +61,7 @@ def run(
         atomic.discard(output)  # a run that dies leaves no result behind, stale or forged
         if fmt == "classroom50":
             atomic.discard(output.parent / classroom50.RELEASE_BODY)
-    if reference and submission is not None:
-        raise GraderError("give either --reference or --submission, not both")
-    if hidden is not None:
-        assignment = bundle.locate(name, hidden)
-        if submission is None and not reference:
-            submission = _student_folder(name, root)
-    else:
-        assignment = manifest_mod.find(name, root.resolve() if root else manifest_mod.find_root())
+    assignment, submission = resolve(name, submission=submission, reference=reference, hidden=hidden, root=root)
     if fallback is not None:  # a platform's safety net: no grading, no torch
         if fmt not in FALLBACK_FORMATS:
             raise GraderError(f"--fallback works with --format {', '.join(FALLBACK_FORMATS)}, not {fmt}")
@@ -76,10 +69,6 @@ def run(
         if fmt == "classroom50" and output is not None:
             atomic.write_text(output.parent / classroom50.RELEASE_BODY, classroom50.fallback_body(assignment, fallback))
         return 0
-    if reference:
-        if not assignment.reference_dir.is_dir():
-            raise GraderError(f"--reference needs {assignment.reference_dir}, the instructor's copy of the solution")
-        submission = assignment.reference_dir
     authoritative = fmt in policy.AUTHORITATIVE_FORMATS
     minimum = assignment.limits.min_isolation
     what = f"--format {fmt}"
@@ -126,6 +115,27 @@ def run(
 
 def _identity(assignment) -> classroom50.Identity:
     return classroom50.identity(os.environ, assignment.name)
+
+
+def resolve(name: str, *, submission: Path | None, reference: bool, hidden: Path | None, root: Path | None):
+    """(assignment, submission) as ``grade NAME`` means them: the bundle's definition
+    with the student's folder, or the course repository's; the reference for --reference."""
+    if reference and submission is not None:
+        raise GraderError("give either --reference or --submission, not both")
+    assignment = _assignment(name, hidden, root)
+    if hidden is not None and submission is None and not reference:
+        submission = _student_folder(name, root)
+    if reference:
+        if not assignment.reference_dir.is_dir():
+            raise GraderError(f"--reference needs {assignment.reference_dir}, the instructor's copy of the solution")
+        submission = assignment.reference_dir
+    return assignment, submission
+
+
+def _assignment(name: str, hidden: Path | None, root: Path | None) -> manifest_mod.Assignment:
+    if hidden is not None:
+        return bundle.locate(name, hidden)
+    return manifest_mod.find(name, root.resolve() if root else manifest_mod.find_root())
 
 
 def _student_folder(name: str, root: Path | None) -> Path:
