@@ -165,20 +165,22 @@ def build_cmd(assignment, check, no_validate, out, root) -> None:
 @click.option("--summary", is_flag=True, help="Show, per check, how many students failed it.")
 @click.option("--allow-weak-isolation", is_flag=True, help="Grade even below the manifest's min_isolation; recorded in every result and the gradebook.")
 @click.option("--shard", metavar="I/N", help="Grade only shard I of N (I from 0 to N-1): the students whose id hashes to I; merge the shards with grade gradebook merge.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), help="Also write the class report here: one HTML file that opens from disk (needs the `report` extra: matplotlib).")
 @root_option
-def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolation, shard, root) -> None:
+def batch_cmd(assignment, folder, jobs, out, hidden, summary, allow_weak_isolation, shard, report, root) -> None:
     """Regrade every submission in FOLDER (folders, .py, .ipynb or .zip; one per student). Resumable.
 
     \b
     Examples:
       grade batch hw2 submissions/ -j 2 --summary
+      grade batch hw2 submissions/ -j 2 --report hw2-report.html
       grade batch hw2 submissions/ --hidden dist/hw2-autograder --shard 0/4 --out shard-0
     """
     from .commands import batch
 
     _guard(
         batch.run, assignment, folder, jobs=jobs, out=out, hidden=hidden, show_summary=summary, root=root,
-        console=Console(), allow_weak=allow_weak_isolation, shard=shard,
+        console=Console(), allow_weak=allow_weak_isolation, shard=shard, report=report,
     )  # fmt: skip
 
 
@@ -228,6 +230,26 @@ def gradebook_clone_cmd(roster, dest, shard, before, commits) -> None:
     from .commands import gradebook
 
     _guard(gradebook.clone, roster, dest, shard=shard, before=before, commits=commits, console=Console())
+
+
+@main.command("report")
+@click.argument("out", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), help="Where the HTML file goes. Default: OUT/report.html.")
+@click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle the batch graded from (for task titles and the competition's baselines).")
+@root_option
+def report_cmd(out, output, hidden, root) -> None:
+    """Write the class report of OUT, a folder `grade batch` wrote: one self-contained HTML
+    file with the score distribution, tasks, the most failed checks, the students to
+    look at and, for a competition, public against private scores.
+
+    \b
+    Examples:
+      grade report submissions-hw2-grades
+      grade report submissions-hw2-grades -o hw2-report.html
+    """
+    from .commands import report
+
+    _guard(report.run, out, output=output, hidden=hidden, root=root, console=Console())
 
 
 @main.command("export")

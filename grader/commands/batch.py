@@ -18,8 +18,12 @@ from ..regrade import batch, fingerprint, pool, shards
 
 def run(
     name: str, folder: Path, *, jobs: int, out: Path | None, hidden: Path | None, show_summary: bool, root: Path | None,
-    console: Console, allow_weak: bool = False, shard: str | None = None,
+    console: Console, allow_weak: bool = False, shard: str | None = None, report: Path | None = None,
 ) -> int:
+    if report is not None:  # before grading: a missing plotting library is said at once
+        from ..regrade import charts
+
+        charts.require()
     part = shards.parse(shard)
     if hidden is not None:  # the bundle defines the assignment: manifest, checks, data, labels
         assignment = bundle.locate(name, hidden)
@@ -87,4 +91,8 @@ def run(
         for task, check, failed, ran in batch.summary(out, students):
             table.add_row(task, escape(check), str(failed), str(ran))
         console.print(table)
+    if report is not None:
+        from ..regrade import report as report_mod
+
+        console.print(f"class report in {os.path.relpath(report_mod.write(out, report, assignment))}")
     return 0
