@@ -9,6 +9,7 @@ screenshot.
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import select
@@ -24,6 +25,9 @@ FLAGS = (
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--mute-audio",
 )  # fmt: skip
+
+
+BASH = shutil.which("bash") or "/bin/bash"
 
 
 def find() -> str | None:
@@ -97,11 +101,13 @@ def visit(page: Path, *, width: int = 1200, screenshot: bool = False, browser: s
         raise FileNotFoundError("no Chromium found")
     cmd_r, cmd_w = os.pipe()
     out_r, out_w = os.pipe()
+    # 10 or above: making them the child's fds 3 and 4 clobbers neither
+    cmd_r, out_w = (_high(fd) for fd in (cmd_r, out_w))
     with tempfile.TemporaryDirectory(prefix="report-browser-") as profile:
         args = [browser, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", f"--window-size={width},900", "about:blank"]
         # the protocol's fds are 3 (to the browser) and 4 (from it)
         proc = subprocess.Popen(
-            ["/bin/sh", "-c", f'exec "$0" "$@" 3<&{cmd_r} 4>&{out_w}', *args],
+            [BASH, "-c", f'exec "$0" "$@" 3<&{cmd_r} 4>&{out_w}', *args],  # bash: dash takes one-digit fds only
             pass_fds=(cmd_r, out_w), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
         os.close(cmd_r)
@@ -121,6 +127,12 @@ def visit(page: Path, *, width: int = 1200, screenshot: bool = False, browser: s
                 proc.wait()
             os.close(cmd_w)
             os.close(out_r)
+
+
+def _high(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
 
 
 def _visit(pipe: _Pipe, page: Path, width: int, screenshot: bool) -> Visit:
