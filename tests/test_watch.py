@@ -278,3 +278,20 @@ def test_ctrl_c_mid_round_exits_130_with_every_worker_gone(folder):
     while time.monotonic() < deadline and any(_started(p) == t for p, t in tree.items()):
         time.sleep(0.05)
     assert not [p for p, t in tree.items() if _started(p) == t], "a grading process outlived grade --watch"
+
+
+def _report(statuses: dict[str, str]):
+    from grader.results import CheckResult, Report, TaskResult
+
+    checks = tuple(CheckResult(nodeid=f"t.py::{n}", name=n, task="t", status=s, message="", visibility="public", duration=0.0) for n, s in statuses.items())
+    score = float(sum(s == "pass" for s in statuses.values()))
+    return Report(assignment="a", title="A", submission="s", tasks=(TaskResult("t", "T", 3, score, checks),), score=score, max_score=3, isolation="none", hidden="run")
+
+
+def test_changes_name_checks_newly_passing_and_newly_failing():
+    before = _report({"test_a": "pass", "test_b": "fail", "test_c": "error", "test_d": "pass"})
+    after = _report({"test_a": "fail", "test_b": "pass", "test_c": "error", "test_d": "pass", "test_new": "pass"})
+    found = watch.changes(before, after)
+    assert found.newly_failing == ("test_a",)
+    assert found.newly_passing == ("test_b",)  # a check new this round is no change
+    assert (found.score_before, found.score_after) == (2.0, 3.0)
