@@ -324,3 +324,23 @@ def test_the_browser_check_sees_a_console_error(tmp_path):
     assert any("boom" in c for c in seen.console)
     assert seen.exceptions
     assert any(r.endswith("missing.png") for r in seen.requests)
+
+
+def test_report_of_merged_shards_is_the_whole_class(tmp_path):
+    stub, solution = (REPO / "assignments" / "hw4" / "normalization.py").read_text(), (REPO / "reference" / "hw4" / "normalization.py").read_text()
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for student, text in {"ann": solution, "bob": stub, "cid": solution}.items():
+        (folder / f"{student}.py").write_text(text)
+    runner = CliRunner()
+    for i in (0, 1):
+        result = runner.invoke(main, ["batch", "hw4", str(folder), "--root", str(REPO), "--shard", f"{i}/2", "--out", str(tmp_path / f"shard-{i}")])
+        assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["gradebook", "merge", str(tmp_path / "merged"), str(tmp_path / "shard-0"), str(tmp_path / "shard-1")])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["report", str(tmp_path / "merged"), "--root", str(REPO)])
+    assert result.exit_code == 0, result.output
+    seen = Tables((tmp_path / "merged" / "report.html").read_text())
+    rows = _gradebook(tmp_path / "merged")
+    assert seen.values["students"] == "3" and sorted(r["student"] for r in rows) == ["ann", "bob", "cid"]
+    assert {a["data-student"]: c[4] for a, c in seen.body("gradebook-table")} == {r["student"]: r["total"] for r in rows}
