@@ -8,7 +8,9 @@ overlaps ours.
 from __future__ import annotations
 
 import os
+import sys
 import time
+import traceback
 from dataclasses import replace
 from pathlib import Path
 
@@ -34,6 +36,9 @@ class RunPlugin:
         self.records: dict[str, dict] = {}
         self.durations: dict[str, float] = {}
         self.errors: list[str] = []
+        self.load_failures: dict[str, str] = {}  # check file nodeid -> why it could not be imported
+        self.ctrl_c = False
+        self.check_problems: list[str] = []  # checks written wrongly (no task marker, unknown task...)
 
     def pytest_runtest_logreport(self, report) -> None:
         self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
@@ -47,11 +52,50 @@ class RunPlugin:
             elif previous["status"] == "pass" and value["phase"] == "call":
                 self.records[report.nodeid] = value
 
+    def pytest_exception_interact(self, node, call, report) -> None:
+        import pytest
+
+        if isinstance(report, pytest.CollectReport) and call.excinfo is not None:
+            self.load_failures[report.nodeid] = load_failure(node, call.excinfo.value)
+
     def pytest_collectreport(self, report) -> None:
         if report.failed:
-            text = str(report.longrepr).strip().splitlines()
-            detail = next((line.strip() for line in reversed(text) if line.strip().startswith("E ")), text[-1] if text else "")
-            self.errors.append(f"{report.nodeid or 'a check file'} could not be loaded: {detail.removeprefix('E').strip()[:300]}")
+            detail = self.load_failures.get(report.nodeid)
+            if detail is None:
+                text = str(report.longrepr).strip().splitlines()
+                detail = next((line.strip() for line in reversed(text) if line.strip().startswith("E ")), text[-1] if text else "")
+                detail = detail.removeprefix("E").strip()[:300]
+            self.errors.append(f"the check file {report.nodeid or '?'} cannot be loaded: {detail}")
+
+    def pytest_collection_finish(self, session) -> None:
+        from .plugin import META
+
+        metas = (item.stash.get(META, None) for item in session.items)
+        self.check_problems = [m.problem for m in metas if m is not None and m.problem]
+        if self.check_problems:  # the author's mistake: run nothing, say what to fix
+            session.items[:] = []
+
+    def pytest_keyboard_interrupt(self, excinfo) -> None:
+        import pytest
+
+        # pytest stops on collection errors by raising its own KeyboardInterrupt subclass
+        self.ctrl_c = not isinstance(excinfo.value, pytest.Session.Interrupted)
+
+
+def load_failure(node, exc: BaseException) -> str:
+    """Why a check file could not be imported, in one line: the line of the check file
+    (or of the module it imports) and the exception."""
+    import pytest
+
+    if isinstance(exc, pytest.Collector.CollectError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # pytest wraps syntax and import errors
+    here = str(getattr(node, "path", ""))
+    if isinstance(exc, SyntaxError):
+        where = "" if exc.filename in (None, here) else f"{exc.filename}, "
+        return f"{where}line {exc.lineno}: {type(exc).__name__}: {exc.msg}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == here]
+    where = f"line {frames[-1].lineno}: " if frames else ""
+    return f"{where}{type(exc).__name__}: {str(exc)[:300]}"
 
 
 def hidden_status(assignment: manifest_mod.Assignment, hidden_dir: Path | None) -> tuple[Path | None, str]:
@@ -262,14 +306,39 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
     # runs in the trusted process is this list and nothing a CI job's env adds.
     saved = {k: os.environ.pop(k) for k in _PYTEST_ENV if k in os.environ}
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    imported = set(sys.modules)
     try:
         code = pytest.main(args, plugins=[plugin, run])
     finally:
         for k in _PYTEST_ENV:
             os.environ.pop(k, None)
         os.environ.update(saved)
+        _forget_checks(imported, assignment.directory.parent.parent)
+    if run.check_problems:
+        raise GraderError(_one_line(run.check_problems))
     if code == pytest.ExitCode.INTERRUPTED:
+        if run.errors and not run.ctrl_c:  # a check file that does not import: the author's to fix
+            raise GraderError(_one_line(run.errors))
         raise KeyboardInterrupt
     if code == pytest.ExitCode.USAGE_ERROR:
         raise GraderError("the checks could not be started (see the message above)")
     return run
+
+
+def _forget_checks(imported: set[str], root: Path) -> None:
+    """Drops the check modules a run imported. pytest names them by their path under the
+    root and reuses a module already of that name: the next run in this process (another
+    bundle, a fixed check file at the same place) would get this run's checks."""
+    inside = str(root.resolve()) + os.sep
+
+    def ours(module) -> bool:
+        places = [getattr(module, "__file__", None) or "", *(getattr(module, "__path__", None) or [])]
+        return any(str(p).startswith(inside) for p in places)
+
+    # all found first: a namespace package's path is worked out from its parent's
+    for name in [n for n in set(sys.modules) - imported if ours(sys.modules[n])]:
+        del sys.modules[name]
+
+
+def _one_line(problems: list[str]) -> str:
+    return problems[0] + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else "")

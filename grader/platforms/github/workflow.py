@@ -98,6 +98,12 @@ jobs:
 """
 
 
+# the fallback's reason: the exit status and grade's own last word (a broken check file,
+# a refusal), which the student sees
+_WHY = """  why="exit status $status"
+  if [ -s "$log" ]; then why="$why: $(tail -n 1 "$log" | cut -c 1-400)"; fi"""
+
+
 def _indent(text: str, spaces: int = 10) -> str:
     return "\n".join(" " * spaces + line if line else "" for line in text.splitlines())
 
@@ -109,9 +115,12 @@ def actions_workflow(assignment: Assignment, *, time_limit_minutes: int = 25) ->
     script = f"""rm -f {out}
 {_GRADER}
 status=0
-timeout -k 30 {seconds} "${{run[@]}}" {name} --hidden {BUNDLE} --format actions -o {out} || status=$?
+log=$(mktemp)
+timeout -k 30 {seconds} "${{run[@]}}" {name} --hidden {BUNDLE} --format actions -o {out} 2>"$log" || status=$?
+cat "$log" >&2
 if [ "$status" != 0 ] && [ "$status" != 1 ] || [ ! -f {out} ]; then
-  if ! grade {name} --format actions --fallback "{REASON} (exit status $status; see this step's log)" -o {out}.fallback; then
+{_WHY}
+  if ! grade {name} --format actions --fallback "{REASON} ($why; see this step's log)" -o {out}.fallback; then
     cp {FALLBACK_FILE} {out}.fallback
   fi
   mv -f {out}.fallback {out}
@@ -143,9 +152,12 @@ def reporter_workflow(assignment: Assignment, *, time_limit_minutes: int = 25) -
     script = f"""rm -f results.txt
 {_GRADER}
 status=0
-timeout -k 30 {seconds} "${{run[@]}}" {name} --hidden {BUNDLE} --format github -o results.txt || status=$?
+log=$(mktemp)
+timeout -k 30 {seconds} "${{run[@]}}" {name} --hidden {BUNDLE} --format github -o results.txt 2>"$log" || status=$?
+cat "$log" >&2
 if [ "$status" != 0 ] && [ "$status" != 1 ] || [ ! -f results.txt ]; then
-  if ! grade {name} --format github --fallback "{REASON} (exit status $status; see the Grade step's log)" -o results.txt; then
+{_WHY}
+  if ! grade {name} --format github --fallback "{REASON} ($why; see the Grade step's log)" -o results.txt; then
     cp {REPORTER_FALLBACK_FILE} results.fallback.txt
     mv -f results.fallback.txt results.txt
   fi
