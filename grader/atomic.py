@@ -30,8 +30,19 @@ def write_text(path: Path, text: str) -> None:
 
 
 def discard(path: Path) -> None:
-    """Removes a stale result before grading starts, so a run that dies leaves none."""
+    """Removes a stale result before grading starts, so a run that dies leaves none, and
+    makes the result's folder: a path that cannot take it is refused now, not once the
+    grading is done and would be lost."""
     path = Path(path)
     if path.is_dir() and not path.is_symlink():
         raise GraderError(f"-o {path} is a folder; give a file name")
-    path.unlink(missing_ok=True)
+    steps = (
+        (lambda: path.parent.mkdir(parents=True, exist_ok=True), None),
+        (lambda: path.unlink(missing_ok=True), path),
+        (lambda: tempfile.TemporaryFile(dir=path.parent).close(), path.parent),  # what write_text will need
+    )
+    for step, where in steps:
+        try:
+            step()
+        except OSError as e:
+            raise GraderError(f"cannot write -o {path}: {e.strerror or e} ({where or e.filename}); choose a folder you can write to") from None

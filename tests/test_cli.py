@@ -163,3 +163,24 @@ def test_a_terminal_report_can_go_to_a_file(course, tmp_path):
     result = run("hw1", "--root", str(course), "--public-only", "-o", str(out))
     assert result.exit_code == 1 and result.output == ""
     assert "isolation: " in out.read_text() and "Score: 0/6" in out.read_text()
+
+
+def test_output_into_a_missing_folder_creates_it(course, tmp_path):
+    out = tmp_path / "results" / "hw1" / "r.json"
+    result = run("hw1", "--root", str(course), "--public-only", "--format", "json", "-o", str(out))
+    assert result.exit_code == 1
+    assert json.loads(out.read_text())["max_score"] == 6
+
+
+def test_output_that_cannot_be_written_is_refused_before_grading(course, tmp_path, monkeypatch):
+    from grader import grading
+
+    def no_grading(*args, **kwargs):
+        raise AssertionError("graded, though the result could not be written")
+
+    monkeypatch.setattr(grading, "grade", no_grading)
+    (tmp_path / "a-file").write_text("")
+    out = tmp_path / "a-file" / "sub" / "r.json"
+    result = run("hw1", "--root", str(course), "--format", "json", "-o", str(out))
+    assert result.exit_code == 2
+    assert result.output == f"Error: cannot write -o {out}: Not a directory ({out.parent}); choose a folder you can write to\n"
