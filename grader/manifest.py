@@ -23,8 +23,14 @@ MANIFEST = "assignment.toml"
 ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 FILE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
-# Names the CLI uses for its own verbs cannot also be assignments.
-RESERVED_NAMES = {"list", "leaderboard", "new", "build", "batch", "export", "help"}
+
+
+def reserved_names() -> frozenset[str]:
+    """Names that cannot be assignments: `grade NAME` would run the CLI's verb of that
+    name. Read from the click group, so that every verb added later is covered."""
+    from .cli import main  # only here: the library does not need the CLI otherwise
+
+    return frozenset(main.commands) | {"help"}
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,7 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
 
     r.unknown(data, _TOP_KEYS, "")
     name = directory.name
-    if not NAME_RE.match(name) or name in RESERVED_NAMES:
+    if not NAME_RE.match(name) or name in reserved_names():
         raise ManifestError(f"{r.shown}: the folder name {name!r} cannot be an assignment name (it is reserved or has odd characters)")
     title = r.get(data, "title", "", str)
     public = r.get(data, "public_tests", "", str, default="tests")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .errors import GraderError
-from .manifest import NAME_RE, RESERVED_NAMES
+from .manifest import NAME_RE, reserved_names
 
 MANIFEST = '''title = "{name}: replace with your assignment's title"
 public_tests = "tests"
@@ -76,8 +76,10 @@ def test_scale_matches_reference(student, ref, device, dtype):
 
 def create(root: Path, name: str) -> list[Path]:
     """Writes the new assignment's files under ``root``; returns them."""
-    if not NAME_RE.match(name) or name in RESERVED_NAMES:
-        raise GraderError(f"{name!r} cannot be an assignment name: use letters, digits, '_', '-' or '.', and not {', '.join(sorted(RESERVED_NAMES))}")
+    if not NAME_RE.match(name):
+        raise GraderError(f"{name!r} cannot be an assignment name: use letters, digits, '_', '-' or '.'")
+    if name in reserved_names():
+        raise GraderError(f"{name!r} cannot be an assignment name: `grade {name}` runs the command of that name; choose another")
     assignment, reference = root / "assignments" / name, root / "reference" / name
     for folder in (assignment, reference):
         if folder.exists():
