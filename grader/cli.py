@@ -68,7 +68,14 @@ root_option = click.option(
 @click.group(cls=DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="torch-grader", prog_name="grade")
 def main() -> None:
-    """Grade PyTorch homework: `grade hw1` checks assignments/hw1 as it stands."""
+    """Grade PyTorch homework: `grade hw1` checks assignments/hw1 as it stands.
+
+    \b
+    Examples:
+      grade hw1
+      grade list
+      grade hw2 --help
+    """
 
 
 @main.command("run")
@@ -87,7 +94,16 @@ def main() -> None:
 @click.option("--watch", is_flag=True, help="Grade, then grade again whenever a student file (or the notebook) is saved, showing what changed first; Ctrl-C stops.")
 @root_option
 def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only, no_isolation, allow_weak_isolation, skip_program, reveal_private, fallback, watch, root) -> None:
-    """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error."""
+    """Grade ASSIGNMENT (e.g. hw1). Exit 0: all checks passed; 1: some failed; 2: usage error.
+
+    \b
+    Examples:
+      grade hw1
+      grade hw1 --watch
+      grade hw2 --submission alice/layers.py --format json -o alice.json
+      grade hw2 --reference
+      grade hw2 --hidden dist/hw2-autograder --format junit -o report.xml
+    """
     from .commands import grade
 
     if watch:
@@ -127,7 +143,13 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
 @click.option("--no-isolation", is_flag=True, help="Run programs with no sandbox at all (isolation none); for debugging the grader.")
 @root_option
 def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_isolation, root) -> None:
-    """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score."""
+    """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score.
+
+    \b
+    Examples:
+      grade leaderboard hw1 alice/pred.csv bob/pred.csv
+      grade leaderboard hw1 submissions/* --reveal-private --format csv
+    """
     from .commands import leaderboard
 
     _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
@@ -137,7 +159,13 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
 @click.argument("name")
 @root_option
 def new_cmd(name, root) -> None:
-    """Scaffold assignment NAME (manifest, reference with markers, a public and a hidden check) and build it."""
+    """Scaffold assignment NAME (manifest, reference with markers, a public and a hidden check) and build it.
+
+    \b
+    Examples:
+      grade new hw5
+      grade hw5 --reference
+    """
     from .commands import new
 
     _guard(new.run, name, root=root, console=Console())
@@ -150,7 +178,14 @@ def new_cmd(name, root) -> None:
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Also write the student release and the autograder bundle here (refused if the release leaks hidden material).")
 @root_option
 def build_cmd(assignment, check, no_validate, out, root) -> None:
-    """Write ASSIGNMENT's student files from reference/ASSIGNMENT (solution markers become stubs)."""
+    """Write ASSIGNMENT's student files from reference/ASSIGNMENT (solution markers become stubs).
+
+    \b
+    Examples:
+      grade build hw2
+      grade build hw2 --check
+      grade build hw2 --out dist/
+    """
     from .commands import build
 
     _guard(build.run, assignment, check=check, validate=not no_validate, root=root, console=Console(), out=out)
@@ -281,7 +316,13 @@ def export_cmd(target, assignment, out, shards, gpus, root) -> None:
 @main.command("list")
 @root_option
 def list_cmd(root) -> None:
-    """List the assignments of this course repository."""
+    """List the assignments of this course repository.
+
+    \b
+    Examples:
+      grade list
+      grade list --root ~/course
+    """
     from .commands import list as list_verb
 
     _guard(list_verb.run, root, Console())

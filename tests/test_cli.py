@@ -24,6 +24,48 @@ def test_every_command_has_help():
         assert run(name, "--help").exit_code == 0
 
 
+def _commands(group: click.Group, path: tuple[str, ...] = ()):
+    """(path, command) for the group itself and every command below it, sub-groups too."""
+    yield path, group
+    for name, command in sorted(group.commands.items()):
+        if isinstance(command, click.Group):
+            yield from _commands(command, (*path, name))
+        else:
+            yield (*path, name), command
+
+
+def _examples(help_text: str) -> list[str]:
+    """The indented `grade ...` lines under an `Examples:` line of a help screen."""
+    lines = help_text.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.strip() == "Examples:"]
+    if not starts:
+        return []
+    found = []
+    for line in lines[starts[0] + 1 :]:
+        if not line.strip().startswith("grade"):
+            break
+        found.append(line.strip())
+    return found
+
+
+@pytest.mark.parametrize("path", [" ".join(p) or "(grade)" for p, _ in _commands(main)])
+def test_every_command_shows_examples_in_its_help(path):
+    words = [] if path == "(grade)" else path.split()
+    result = run(*words, "--help")
+    assert result.exit_code == 0, result.output
+    examples = _examples(result.output)
+    assert examples, f"`grade {path} --help` has no Examples: section (end its docstring with \\b, Examples:, indented grade lines)"
+    if words:  # an example of this command, not of another
+        assert any(e.startswith(f"grade {path}") or words == ["run"] for e in examples), examples
+
+
+def test_the_examples_walk_reaches_sub_groups():
+    group = click.Group("top", commands=[click.Group("sub", commands=[click.Command("leaf", help="x")])])
+    assert [p for p, _ in _commands(group)] == [(), ("sub",), ("sub", "leaf")]
+    assert _examples("Usage: x\n\n  Examples:\n    grade a\n    grade b --c\n\nOptions:\n") == ["grade a", "grade b --c"]
+    assert _examples("Usage: x\n\n  grade a\n") == []
+
+
 def test_list_shows_hw1():
     result = run("list", "--root", str(REPO))
     assert result.exit_code == 0
