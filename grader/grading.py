@@ -189,6 +189,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
                 f"submission {submission_path} lies inside {inside}: grade a student's copy, or the reference with --reference"
             )
     loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
+    submission_mod.require_readable(loaded)  # what each worker will be given
     modified: list[str] = []
     if separate(assignment, submission_path):
         # the definition is trusted and elsewhere: the submission gives only the student's

@@ -159,6 +159,7 @@ class State:
             settings = self.settings
             try:
                 submission = submission_mod.load(settings.submission, settings.assignment)
+                submission_mod.require_readable(submission)
             except GraderError as e:
                 raise pytest.UsageError(str(e)) from None
             self.start_zygote()

@@ -84,7 +84,7 @@ def _parse(source: str) -> ast.Module | None:
     """Each module once, however many of its tasks forbid something (the tree is only read)."""
     try:
         return ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError):  # ValueError: a NUL byte, on older Pythons
         return None  # the checks report syntax errors themselves
 
 

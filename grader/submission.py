@@ -83,6 +83,20 @@ def load(path: Path, assignment: Assignment) -> Submission:
     raise SubmissionError(f"cannot grade {path.name}: submit a folder, a .py file or a .ipynb notebook")
 
 
+def require_readable(submission: Submission) -> None:
+    """Every file a worker gets can be opened by this process, which copies it in: one
+    that cannot is named now, in one line, rather than as a failed check per worker."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for rel, src in submission.files:
+        try:
+            os.close(os.open(src, flags))
+        except OSError as e:
+            where = f"{rel} in {submission.path}" if submission.kind == "folder" else str(submission.path)
+            raise SubmissionError(
+                f"cannot grade {where}: it cannot be read ({e.strerror or e}); make it readable (chmod u+r) or move it out"
+            ) from None
+
+
 def restricted(submission: Submission, names: set[str]) -> Submission:
     """A folder cut down to the files the student supplies: the rest of a graded run
     (checks, manifest, data) comes from the trusted copy, never from the submission."""

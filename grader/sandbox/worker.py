@@ -65,9 +65,9 @@ class StudentModules:
         try:
             code = compile(source, full, "exec", dont_inherit=True)
         except SyntaxError as e:
-            return self._fail(path, _syntax_error(path, e))
+            return self._fail(path, _syntax_error(path, e, source))
         except (ValueError, RecursionError, MemoryError) as e:
-            return self._fail(path, {"kind": "syntax", "path": path, "lineno": 0, "message": _safe_str(e), "text": ""})
+            return self._fail(path, {"kind": "syntax", "path": path, "lineno": _nul_line(source), "message": _safe_str(e), "text": ""})
         module = types.ModuleType(name)
         module.__file__ = full
         sys.modules[name] = module
@@ -84,9 +84,15 @@ class StudentModules:
         return info
 
 
-def _syntax_error(path: str, e: SyntaxError) -> dict:
-    return {"kind": "syntax", "path": path, "lineno": e.lineno or 0, "message": e.msg or "invalid syntax",
+def _syntax_error(path: str, e: SyntaxError, source: str = "") -> dict:
+    return {"kind": "syntax", "path": path, "lineno": e.lineno or _nul_line(source), "message": e.msg or "invalid syntax",
             "text": (e.text or "").rstrip("\n")[:300]}  # fmt: skip
+
+
+def _nul_line(source: str) -> int:
+    """The line of the first NUL byte, which compile() refuses without saying where; else 0."""
+    at = source.find("\0")
+    return source.count("\n", 0, at) + 1 if at >= 0 else 0
 
 
 def _describe(exc: BaseException, root: str) -> dict:
@@ -161,7 +167,8 @@ def run_program(path: str, root: str, seed: int) -> dict | None:
         runpy.run_path(full, run_name="__main__")
     except SyntaxError as e:
         if e.filename == full:
-            return _syntax_error(path, e)
+            with open(full, encoding="utf-8", errors="replace") as f:  # where a NUL byte is
+                return _syntax_error(path, e, f.read())
         return {"kind": "import", "path": path, **_describe(e, root)}
     except SystemExit as e:
         if e.code in (0, None):

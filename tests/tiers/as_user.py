@@ -49,5 +49,5 @@ def expose(paths: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    expose(sorted({os.path.realpath(sys.prefix), REPO}))
+    expose(sorted({os.path.realpath(sys.prefix), os.path.realpath(sys.base_prefix), REPO}))  # a venv's base too
     os.execvp("runuser", ["runuser", "-u", sys.argv[1], "--", *sys.argv[2:]])
