@@ -56,7 +56,7 @@ class RunPlugin:
         import pytest
 
         if isinstance(report, pytest.CollectReport) and call.excinfo is not None:
-            self.load_failures[report.nodeid] = load_failure(node, call.excinfo.value)
+            self.load_failures[report.nodeid] = _load_failure(node, call.excinfo.value)
 
     def pytest_collectreport(self, report) -> None:
         if report.failed:
@@ -82,7 +82,7 @@ class RunPlugin:
         self.ctrl_c = not isinstance(excinfo.value, pytest.Session.Interrupted)
 
 
-def load_failure(node, exc: BaseException) -> str:
+def _load_failure(node, exc: BaseException) -> str:
     """Why a check file could not be imported, in one line: the line of the check file
     (or of the module it imports) and the exception."""
     import pytest
@@ -315,11 +315,11 @@ def _run_checks(assignment, submission_path, paths, hidden_dir, isolate, zygote)
             os.environ.pop(k, None)
         os.environ.update(saved)
         _forget_checks(imported, assignment.directory.parent.parent)
-    if run.check_problems:
-        raise GraderError(_one_line(run.check_problems))
+    if run.ctrl_c:
+        raise KeyboardInterrupt
+    if run.errors or run.check_problems:  # check files that do not import, checks written wrongly
+        raise GraderError(_one_line([*run.errors, *run.check_problems]))  # the author's to fix
     if code == pytest.ExitCode.INTERRUPTED:
-        if run.errors and not run.ctrl_c:  # a check file that does not import: the author's to fix
-            raise GraderError(_one_line(run.errors))
         raise KeyboardInterrupt
     if code == pytest.ExitCode.USAGE_ERROR:
         raise GraderError("the checks could not be started (see the message above)")

@@ -14,8 +14,8 @@ import time
 import pytest
 
 from grader.render import json_report
-from grader.sandbox.isolation import worker_uids
 from tests.conftest import REPO, SECRET
+from tests.own_processes import no_worker_processes_left
 
 
 def _with_predict(reference: str, body: str, prelude: str = "") -> str:
@@ -29,35 +29,6 @@ def _task(report, task_id):
 
 def _predict_check(report):
     return next(c for c in report.checks if c.task == "predict")
-
-
-def _no_worker_processes_left() -> list[str]:
-    """Worker processes still alive, after giving the asynchronous kills a moment."""
-    deadline = time.monotonic() + 5
-    while True:
-        left = _worker_processes()
-        if not left or time.monotonic() > deadline:
-            return left
-        time.sleep(0.05)
-
-
-def _worker_processes() -> list[str]:
-    """Live processes running as one of this test process's worker uids, described (pid,
-    state, command) for the failure message. Others' workers (a parallel run) are not ours."""
-    ours = worker_uids(os.getpid())
-    left = []
-    for name in os.listdir("/proc"):
-        if name.isdigit():
-            try:
-                if os.stat(f"/proc/{name}").st_uid in ours:
-                    with open(f"/proc/{name}/stat") as f:
-                        state = f.read().rsplit(")", 1)[-1].split()[0]
-                    with open(f"/proc/{name}/cmdline", "rb") as f:
-                        cmd = f.read().replace(b"\0", b" ").decode(errors="replace")[:120]
-                    left.append(f"{name} {state} {cmd}")
-            except OSError:
-                pass
-    return left
 
 
 HOSTILE_CALLS = {
@@ -142,7 +113,7 @@ def test_hostile_call_gains_nothing(case, grade_source, reference_source, course
     assert expected in check.message, check.message
     # grading went on: a task that does not call predict still scores
     assert _task(report, "losses").score == 1, [c.message for c in _task(report, "losses").checks]
-    assert _no_worker_processes_left() == []
+    assert no_worker_processes_left() == []
 
 
 HOSTILE_IMPORTS = {
@@ -179,7 +150,7 @@ def test_fork_bomb_is_contained_and_cleaned_up(grade_source, reference_source):
     assert _task(report, "predict").score == 0
     assert "took longer than" in _predict_check(report).message
     time.sleep(0.5)
-    assert _no_worker_processes_left() == []
+    assert no_worker_processes_left() == []
 
 
 def test_detached_grandchild_holding_the_pipe(grade_source, reference_source):
@@ -193,7 +164,7 @@ def test_detached_grandchild_holding_the_pipe(grade_source, reference_source):
     assert time.monotonic() - started < 30
     assert "exited with status 0" in _predict_check(report).message
     time.sleep(0.5)
-    assert _no_worker_processes_left() == []
+    assert no_worker_processes_left() == []
 
 
 def test_threads_that_never_end_do_not_hold_up_grading(grade_source, reference_source):

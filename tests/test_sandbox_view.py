@@ -29,6 +29,7 @@ from grader.sandbox import isolation, levels, rootfs, workdir
 from grader.sandbox.client import Worker, WorkerSpec, probe_level
 from grader.sandbox.errors import StudentError
 from tests.conftest import REPO, SECRET
+from tests.own_processes import worker_processes
 
 PROBE = '''
 import os
@@ -390,16 +391,7 @@ def test_a_forking_chain_does_not_outlive_the_worker(zygote, tmp_path):
     """A chain that forks as fast as it is killed is frozen, then killed, by close()."""
     with _worker(zygote, tmp_path, "chain", CHAIN) as worker:
         assert worker.call("chain", "chain.py", "chain", (), {}, timeout=20, seed=0) == "running"
-    ours = isolation.worker_uids(os.getpid())
-    alive = []
-    for name in os.listdir("/proc"):
-        try:
-            if name.isdigit() and os.stat(f"/proc/{name}").st_uid in ours:
-                state = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-                if state not in ("Z", "X"):
-                    alive.append(f"{name} {state}")
-        except OSError:
-            pass
+    alive = worker_processes()  # at once: close() returned, so none may be left
     assert alive == [], f"student processes outlived close(): {alive}"
 
 
