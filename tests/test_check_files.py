@@ -147,3 +147,17 @@ def test_a_second_run_in_one_process_imports_its_own_check_files(course, tmp_pat
     second = manifest.find("hw1", root)
     report = grade(second, second.reference_dir, zygote=zygote, include_hidden=False)
     assert [c.name for c in report.checks if c.status == "fail"] == ["test_added_later"]
+
+
+def test_actions_fallback_says_which_check_file_is_broken(tmp_path, broken_hw2):
+    from tests.test_actions import _grade_step
+
+    fake = f"""#!/bin/bash
+case "$*" in
+  *--fallback*) exec {sys.executable} -m grader.cli "$@" --root {REPO} ;;
+  *) exec {sys.executable} -m grader.cli hw2 --root {broken_hw2} --reference --format actions -o grade-output.txt ;;
+esac
+"""
+    status, log, summary = _grade_step(tmp_path, manifest.find("hw2", REPO), fake)
+    assert status != 0
+    assert "exit status 2: Error: " + WHY in summary, summary
