@@ -24,13 +24,13 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import environment
+from .. import colab, environment
 from ..manifest import Assignment
 from ..sandbox.client import Worker, WorkerSpec, Zygote
 from ..sandbox.errors import StudentCrash, StudentError, StudentTimeout
 from ..session import explain, worker_limits
 from ..submission import NOTEBOOK_MODULE, Submission
-from . import budget, colab
+from . import budget
 
 MAX_PREDICTION_BYTES = 50 * 1024 * 1024
 SHOWN_LAST_LINES = 3
@@ -82,7 +82,7 @@ def run(
     files = tuple((rel, src) for rel, src in submission.files if rel not in data and rel != competition.prediction)
     files += tuple(data.items())
     texts = submission.texts
-    if colab.wanted(_source(submission, entry)):
+    if colab.wanted(_source(submission, entry)) and not colab.present(texts):  # a notebook has it already
         texts += colab.files()
     spec = WorkerSpec(
         files=files,

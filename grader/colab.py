@@ -3,7 +3,7 @@
 Course notebooks start with ``from google.colab import drive; drive.mount(...)`` to
 reach their data. A graded run has no drive and no browser, and needs neither: its
 data is in its working folder. The stand-in is a namespace package ``google.colab``
-placed beside the program only when the program names it (so ``google.protobuf`` and
+placed beside the program (or the notebook, for every check) only when it names it (so ``google.protobuf`` and
 the like, installed as portions of the same namespace, still import); each call it
 skips prints one line saying so, into the program's output.
 """
@@ -63,6 +63,15 @@ def enable_custom_widget_manager(*args, **kwargs):
 
 def wanted(source: str) -> bool:
     return bool(_NAMED.search(source))
+
+
+def present(texts: tuple[tuple[str, str], ...]) -> bool:
+    return any(rel == "google/colab/__init__.py" for rel, _ in texts)
+
+
+def for_source(source: str) -> tuple[tuple[str, str], ...]:
+    """The stand-in's files when ``source`` names google.colab, else none."""
+    return files() if wanted(source) else ()
 
 
 def files() -> tuple[tuple[str, str], ...]:
