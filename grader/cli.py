@@ -120,14 +120,23 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
 
 @main.command("leaderboard")
 @click.argument("assignment")
-@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("submissions", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["rich", "csv", "json"]), default="rich", show_default=True, help="Table, CSV or JSON.")
 @click.option("--reveal-private", is_flag=True, help="Add the private split's scores (after the deadline).")
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle, or its reference/<assignment>, holding the labels (default: reference/<assignment>).")
 @click.option("--no-isolation", is_flag=True, help="Run programs with no sandbox at all (isolation none); for debugging the grader.")
 @root_option
 def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_isolation, root) -> None:
-    """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score."""
+    """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score.
+
+    Each row is named by its student: the folder or repository it came from (a file
+    such as pred.csv by its folder, alice.csv by its stem), or NAME=PATH.
+
+    \b
+    Examples:
+      grade leaderboard hw1 submissions/*/pred.csv
+      grade leaderboard hw1 alice=repos/alice bob=downloads/pred(3).csv --format csv
+    """
     from .commands import leaderboard
 
     _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
