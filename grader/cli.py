@@ -142,6 +142,32 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
     _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
 
 
+@main.command("baselines")
+@click.argument("assignment")
+@click.option("--train", type=click.Path(dir_okay=False, path_type=Path), help="Training CSV (default: the manifest's train file).")
+@click.option("--test", type=click.Path(dir_okay=False, path_type=Path), help="Test CSV (default: the manifest's test file).")
+@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), help="The test set's labels, id and target columns (default: the manifest's labels).")
+@click.option("--target-column", metavar="NAME", help="The training file's target column, when it is neither the manifest's target nor the one column the test file lacks.")
+@click.option("--margin", type=click.FloatRange(0, 0.9), default=0.1, show_default=True, help="Slack above the simplest model for the first baseline, and below the best one for the last.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="A table and TOML to paste, or JSON.")
+@root_option
+def baselines_cmd(assignment, train, test, labels, target_column, margin, fmt, root) -> None:
+    """Suggest ASSIGNMENT's competition baselines for a dataset, from the manifest's columns alone.
+
+    Fits closed-form models (a constant, least squares on the best feature, on the
+    best few, on all) on the training file, scores them on the labels with the
+    manifest's metric and split, and prints [[competition.baselines]] tables to paste.
+
+    \b
+    Examples:
+      grade baselines hw1
+      grade baselines hw1 --train covid.train.csv --test covid.test.csv --labels covid.test.labels.csv
+    """
+    from .commands import baselines
+
+    _guard(baselines.run, assignment, train=train, test=test, labels=labels, margin=margin, fmt=fmt, root=root, console=Console(), target=target_column)
+
+
 @main.command("new")
 @click.argument("name")
 @root_option

@@ -24,7 +24,7 @@ ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 FILE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*\.py$")
 # Names the CLI uses for its own verbs cannot also be assignments.
-RESERVED_NAMES = {"list", "leaderboard", "new", "build", "batch", "export", "help"}
+RESERVED_NAMES = {"list", "leaderboard", "new", "build", "batch", "export", "help", "baselines"}
 
 
 @dataclass(frozen=True)

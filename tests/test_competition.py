@@ -408,3 +408,63 @@ def test_reports_carry_the_competition_and_nothing_sealed(grade_program):
     assert "sealed" in private["tests"][0]["message"]
     public = json.loads(base64.b64decode(lines["publicleaderboard"]))
     assert sum(t["score"] for t in public["tests"]) == 4
+
+
+def _baselines(root: Path, *args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    result = CliRunner().invoke(main, ["baselines", "houses", "--root", str(root), *args])
+    return result.exit_code, result.output
+
+
+def test_baselines_come_from_the_manifests_columns_alone(houses_root, tmp_path):
+    """A second dataset, shaped unlike hw1's: string ids, `house_id`/`price`, RMSE, 40% public."""
+    code, output = _baselines(houses_root, "--format", "json")
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["features"] == [f"f{i}" for i in range(N_FEATURES)] and data["notes"] == []
+    models = data["models"]
+    assert list(models) == ["constant", next(m for m in models if m.startswith("linear, best single feature (f")), "linear, 2 best features", "linear, every feature"]
+    assert 0.7 < models["linear, every feature"]["public"] < 1.3  # least squares reaches the noise (1.0)
+    assert models["constant"]["public"] > 3 * models["linear, every feature"]["public"]
+    bars = data["baselines"]
+    assert [b["name"] for b in bars] == ["mean", "linear"]  # the manifest's names
+    for split in ("public", "private"):
+        assert bars[0][split] == pytest.approx(models["linear, 2 best features"][split] * 1.1, rel=5e-3)
+        assert bars[1][split] == pytest.approx(models["linear, every feature"][split] * 0.9, rel=5e-3)
+    # the text printed to paste is a valid manifest section
+    code, output = _baselines(houses_root)
+    assert code == 0 and '[[competition.baselines]]\nname = "mean"' in output
+    manifest_path = houses_root / "assignments" / "houses" / "assignment.toml"
+    course = tmp_path / "pasted"
+    shutil.copytree(houses_root, course)
+    text = manifest_path.read_text().split("[[competition.baselines]]")[0] + output[output.index("[[competition.baselines]]") :]
+    (course / "assignments" / "houses" / "assignment.toml").write_text(text)
+    assert [b.name for b in manifest.find("houses", course).competition.baselines] == ["mean", "linear"]
+
+
+def test_baselines_take_any_files_with_the_id_and_target(houses_root, tmp_path):
+    """Bring-your-own files: a text column is left out, empty cells are filled, and the
+    training target may have its own name (the one column the test file lacks)."""
+    data = houses_root / "assignments" / "houses" / "data"
+    train = [line.split(",") for line in (data / "houses_train.csv").read_text().splitlines()]
+    train[0][-1] = "price_next_year"
+    rows = [",".join(r[:-1] + ["city" if i == 0 else f"town{i % 3}"] + r[-1:]) for i, r in enumerate(train)]
+    rows[5] = rows[5].replace(rows[5].split(",")[2], "", 1)
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    test = (data / "houses_test.csv").read_text().splitlines()
+    (tmp_path / "test.csv").write_text("\n".join(line + ("," + ("city" if i == 0 else "town1")) for i, line in enumerate(test)) + "\n")
+    labels = houses_root / "reference" / "houses" / "answers" / "prices.csv"
+    args = ["--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"), "--labels", str(labels), "--format", "json"]
+    code, output = _baselines(houses_root, *args)
+    assert code == 0, output
+    found = json.loads(output)
+    assert "city: not numbers, left out" in found["notes"] and "f1: 1 empty cells, filled with the training mean" in found["notes"]
+    assert found["features"] == [f"f{i}" for i in range(N_FEATURES)]
+
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(labels.read_text().splitlines()[:-1]) + "\n")
+    code, output = _baselines(houses_root, *args[:-4], "--labels", str(short))
+    assert code == 2 and "has no label for 1 of the test ids" in output and "Traceback" not in output, output

@@ -192,3 +192,17 @@ def test_skip_program_leaves_part_b_unscored_not_failed():
     assert part_b and all(t["status"] == "skip" for t in part_b)
     assert data["competition"]["run_seconds"] is None and data["competition"]["public"] is None
     assert data["score"] == 6  # part A in full
+
+
+def test_baselines_for_the_course_files_need_no_knowledge_of_their_header():
+    """The training target is `tested_positive_day5` there: the one column the test file lacks."""
+    result = CliRunner().invoke(main, ["baselines", "hw1", "--root", str(REPO), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["features"]) == 37 + 5 * 16 - 1 and "tested_positive_day5" not in data["features"]
+    bars = data["baselines"]
+    assert [b["name"] for b in bars] == ["simple", "medium", "strong", "boss"]
+    for split in ("public", "private"):
+        values = [b[split] for b in bars]
+        assert values == sorted(values, reverse=True) and len(set(values)) == 4
+        assert values[-1] < data["models"]["linear, every feature"][split] < values[0]
