@@ -44,7 +44,9 @@ def alone(folder: Path) -> tuple[float, float]:
 
 def graded(folder: Path) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", "grader.cli", "hw1", "--submission", str(folder), "--reveal-private", "--format", "json"],
+        # the reference folder is graded as such (a --submission inside reference/ is refused)
+        [sys.executable, "-m", "grader.cli", "hw1", *(["--reference"] if folder == PROGRAMS["reference"] else ["--submission", str(folder)]),
+         "--reveal-private", "--format", "json"],
         capture_output=True,
         text=True,
         cwd=ROOT,

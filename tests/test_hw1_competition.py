@@ -81,7 +81,7 @@ def test_reference_beats_strong_on_both_splits(hw1_full, zygote):
     comp = report.competition
     strong = next(b for b in hw1_full.competition.baselines if b.name == "strong")
     assert comp.public < strong.public and comp.private < strong.private, comp
-    assert comp.run_seconds < 60
+    assert comp.run_cpu_seconds < 60  # CPU seconds (the budget's count), not the busy clock
     assert report.score == report.max_score - (1 if comp.private_tier != "boss" else 0), [
         (c.name, c.message) for c in report.checks if c.status == "fail"
     ]
