@@ -149,6 +149,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
                 f"submission {submission_path} lies inside {inside}: grade a student's copy, or the reference with --reference"
             )
     loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
+    missing_packages = environment.problem(assignment)  # before any student code runs
     modified: list[str] = []
     if separate(assignment, submission_path):
         # the definition is trusted and elsewhere: the submission gives only the student's
@@ -216,7 +217,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
         competition=summary,
         isolation_reason=reason,
         modified=tuple(modified),
-        environment=environment.problem(assignment),
+        environment=missing_packages,
     )
 
 

@@ -263,6 +263,21 @@ def test_student_code_runs_with_one_thread_whatever_the_environment(tmp_path, mo
     assert "threads=1 omp=1" in _check(report, "train.py runs to the end").output
 
 
+def test_the_trusted_process_follows_the_same_thread_policy(monkeypatch):
+    import torch
+
+    from grader import threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    before = torch.get_num_threads()
+    try:
+        threads.limit_this_process()  # what grade() and grade batch call first
+        assert torch.get_num_threads() == 1 and threads.environment()["OMP_NUM_THREADS"] == "1"
+        assert __import__("os").environ["OMP_NUM_THREADS"] == "1"
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_predictions_written_before_a_crash_are_scored(grade_program):
     report = grade_program(LINEAR + "\nraise RuntimeError('plotting failed')\n")
     run_check = _check(report, "train.py runs to the end")
