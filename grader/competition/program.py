@@ -126,11 +126,16 @@ def _source(submission: Submission, entry: str) -> str:
     if entry in texts:
         return texts[entry]
     path = dict(submission.files).get(entry)
-    try:
-        with open(path, "rb") as f:  # the submission's own file: a link was refused earlier
-            return f.read(4 << 20).decode("utf-8", "replace")
-    except (OSError, TypeError):
+    if path is None:
         return ""
+    try:  # the submission's own file, read as the worker copy was: no link, nothing but a plain file
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return ""
+    with open(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return ""
+        return f.read(4 << 20).decode("utf-8", "replace")
 
 
 def _stopped(watch: budget.Watch, shown: str, assignment: Assignment, error: StudentError) -> str:
