@@ -135,7 +135,7 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
     \b
     Examples:
       grade leaderboard hw1 submissions/*/pred.csv
-      grade leaderboard hw1 alice=repos/alice bob=downloads/pred(3).csv --format csv
+      grade leaderboard hw1 alice=repos/alice bob=downloads/pred-3.csv --format csv
     """
     from .commands import leaderboard
 
@@ -148,7 +148,7 @@ def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_iso
 @click.option("--test", type=click.Path(dir_okay=False, path_type=Path), help="Test CSV (default: the manifest's test file).")
 @click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), help="The test set's labels, id and target columns (default: the manifest's labels).")
 @click.option("--target-column", metavar="NAME", help="The training file's target column, when it is neither the manifest's target nor the one column the test file lacks.")
-@click.option("--margin", type=click.FloatRange(0, 0.9), default=0.1, show_default=True, help="Slack above the simplest model for the first baseline, and below the best one for the last.")
+@click.option("--margin", type=click.FloatRange(0, 0.9), default=0.1, show_default=True, help="Slack above the fit on the k best features for the first baseline, and below the best fit for the last.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="A table and TOML to paste, or JSON.")
 @root_option
 def baselines_cmd(assignment, train, test, labels, target_column, margin, fmt, root) -> None:
