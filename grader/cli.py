@@ -136,7 +136,7 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
 
 @main.command("leaderboard")
 @click.argument("assignment")
-@click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument("submissions", nargs=-1, required=True)
 @click.option("--format", "fmt", type=click.Choice(["rich", "csv", "json"]), default="rich", show_default=True, help="Table, CSV or JSON.")
 @click.option("--reveal-private", is_flag=True, help="Add the private split's scores (after the deadline).")
 @click.option("--hidden", type=click.Path(file_okay=False, exists=True, path_type=Path), help="The autograder bundle, or its reference/<assignment>, holding the labels (default: reference/<assignment>).")
@@ -145,14 +145,43 @@ def run_cmd(assignment, submission, reference, fmt, output, hidden, public_only,
 def leaderboard_cmd(assignment, submissions, fmt, reveal_private, hidden, no_isolation, root) -> None:
     """Rank SUBMISSIONS (pred.csv files, folders, .py or .ipynb) on ASSIGNMENT's competition, by public score.
 
+    Each row is named by its student: the folder or repository it came from (a file
+    such as pred.csv by its folder, alice.csv by its stem), or NAME=PATH.
+
     \b
     Examples:
-      grade leaderboard hw1 alice/pred.csv bob/pred.csv
-      grade leaderboard hw1 submissions/* --reveal-private --format csv
+      grade leaderboard hw1 submissions/*/pred.csv
+      grade leaderboard hw1 alice=repos/alice bob=downloads/pred-3.csv --format csv
     """
     from .commands import leaderboard
 
     _guard(leaderboard.run, assignment, list(submissions), fmt=fmt, reveal=reveal_private, hidden=hidden, root=root, isolate=not no_isolation)
+
+
+@main.command("baselines")
+@click.argument("assignment")
+@click.option("--train", type=click.Path(dir_okay=False, path_type=Path), help="Training CSV (default: the manifest's train file).")
+@click.option("--test", type=click.Path(dir_okay=False, path_type=Path), help="Test CSV (default: the manifest's test file).")
+@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), help="The test set's labels, id and target columns (default: the manifest's labels).")
+@click.option("--target-column", metavar="NAME", help="The training file's target column, when it is neither the manifest's target nor the one column the test file lacks.")
+@click.option("--margin", type=click.FloatRange(0, 0.9), default=0.1, show_default=True, help="Slack above the fit on the k best features for the first baseline, and below the best fit for the last.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True, help="A table and TOML to paste, or JSON.")
+@root_option
+def baselines_cmd(assignment, train, test, labels, target_column, margin, fmt, root) -> None:
+    """Suggest ASSIGNMENT's competition baselines for a dataset, from the manifest's columns alone.
+
+    Fits closed-form models (a constant, least squares on the best feature, on the
+    best few, on all) on the training file, scores them on the labels with the
+    manifest's metric and split, and prints [[competition.baselines]] tables to paste.
+
+    \b
+    Examples:
+      grade baselines hw1
+      grade baselines hw1 --train covid.train.csv --test covid.test.csv --labels covid.test.labels.csv
+    """
+    from .commands import baselines
+
+    _guard(baselines.run, assignment, train=train, test=test, labels=labels, margin=margin, fmt=fmt, root=root, console=Console(), target=target_column)
 
 
 @main.command("new")

@@ -14,7 +14,7 @@ import traceback
 from dataclasses import replace
 from pathlib import Path
 
-from . import bundle, private_copy, uploads
+from . import bundle, environment, private_copy, threads, uploads
 from . import manifest as manifest_mod
 from . import submission as submission_mod
 from .errors import GraderError, SubmissionError
@@ -119,13 +119,17 @@ def grade(
     run_program: bool = True,
     zygote=None,
     as_reference: bool | None = None,
+    progress=None,
 ) -> Report:
     """Grades ``submission`` (default: the assignment folder). A submission inside the
     reference or the bundle is refused (SubmissionError), except the reference folder
     itself for a reference run: ``as_reference=True`` (``grade --reference``), or, when
     left None, the folder given as ``assignment.reference_dir``. A symbolic link where
-    the student's files should be is their result: 0 with the reason (``refused``)."""
+    the student's files should be is their result: 0 with the reason (``refused``).
+    ``progress`` is called with a ``competition.budget.Progress`` while a training
+    program runs (a live line)."""
     started = time.perf_counter()
+    threads.limit_this_process()  # one policy for every path, before torch is imported here
     own_zygote = zygote is None
     if own_zygote:
         from .sandbox.client import Zygote
@@ -134,7 +138,7 @@ def grade(
     try:
         from .competition.evaluate import Options
 
-        options = Options(hidden_dir, include_hidden, reveal_private, run_program, isolate)
+        options = Options(hidden_dir, include_hidden, reveal_private, run_program, isolate, progress)
         try:
             return _grade(assignment, submission, zygote, started, options, as_reference)
         except uploads.LinkedSubmission as e:  # the student's mistake, and their result: 0 and why
@@ -190,6 +194,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
             )
     loaded = submission_mod.load(submission_path, assignment)  # fail early, before pytest, on a bad path
     submission_mod.require_readable(loaded)  # what each worker will be given
+    missing_packages = environment.problem(assignment)  # before any student code runs
     modified: list[str] = []
     if separate(assignment, submission_path):
         # the definition is trusted and elsewhere: the submission gives only the student's
@@ -257,6 +262,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
         competition=summary,
         isolation_reason=reason,
         modified=tuple(modified),
+        environment=missing_packages,
     )
 
 

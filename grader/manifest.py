@@ -91,7 +91,7 @@ class Competition:
     metric: str  # "mse", "rmse" or "mae"; lower is better
     public_fraction: float
     split_seed: int
-    time_budget: float  # seconds of wall time for the whole run
+    time_budget: float  # CPU seconds of the run's process tree (competition/budget.py)
     counts: str  # "rerun": the re-run's predictions count; "submitted": the submitted file does
     max_difference: float  # RMS difference between submitted and re-run predictions before flagging
     code_points: float
@@ -99,11 +99,19 @@ class Competition:
     reveal_private: bool
     baselines: tuple[Baseline, ...]
     seed: int = 0
+    wall_limit: float = 0.0  # wall-clock seconds before a run is stopped whatever its CPU use (0: WALL_FACTOR x time_budget)
 
     @property
     def data_files(self) -> tuple[Path, ...]:
         return (self.train, self.test)
 
+    @property
+    def wall_cap(self) -> float:
+        """The safety net for a run that waits instead of computing (sleep, a lock)."""
+        return self.wall_limit or WALL_FACTOR * self.time_budget
+
+
+WALL_FACTOR = 5  # a run's default wall-clock cap, in multiples of its CPU budget
 
 # Task ids of a competition's three tasks.
 TRAINING_TASK = "training"
@@ -123,6 +131,9 @@ class Assignment:
     limits: Limits
     competition: Competition | None = None
     hidden_feedback: str = "summary"  # what student-facing outputs show of hidden checks (see HIDDEN_FEEDBACK)
+    # [environment] packages: what the grading environment installs beyond the grader
+    # (pip requirement strings, e.g. "pandas", "tqdm>=4.60"); see grader/environment.py
+    environment_packages: tuple[str, ...] = ()
 
     @property
     def hidden_tests(self) -> Path:
@@ -149,14 +160,14 @@ class Assignment:
         return None
 
 
-_TOP_KEYS = {"title", "public_tests", "limits", "tasks", "competition", "hidden_feedback"}
+_TOP_KEYS = {"title", "public_tests", "limits", "tasks", "competition", "hidden_feedback", "environment"}
 # full: every hidden check by name, with its message; summary: per task, how many hidden
 # checks failed and of what kind; none: only the points they gave
 HIDDEN_FEEDBACK = ("full", "summary", "none")
 _COMPETITION_KEYS = {
     "title", "program", "train", "test", "labels", "id_column", "target", "prediction", "metric", "public_fraction",
     "split_seed", "time_budget", "counts", "max_difference", "code_points", "baseline_points", "reveal_private",
-    "baselines", "seed",
+    "baselines", "seed", "wall_limit",
 }  # fmt: skip
 METRICS = ("mse", "rmse", "mae")
 COUNTS = ("rerun", "submitted")
@@ -331,7 +342,22 @@ def load(directory: Path, root: Path | None = None) -> Assignment:
         limits=limits,
         competition=competition,
         hidden_feedback=hidden_feedback,
+        environment_packages=_environment(r, r.get(data, "environment", "", dict, default={})),
     )
+
+
+# a pip requirement: a distribution name, then optional extras and version specifiers
+REQUIREMENT_RE = re.compile(r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(\[[^\]]*\])?\s*((?:[<>=!~]=?|===)[^;]*)?$")
+
+
+def _environment(r: _Reader, table: dict) -> tuple[str, ...]:
+    """``[environment] packages = ["pandas", "tqdm>=4.60"]``: requirement strings, checked for form."""
+    r.unknown(table, {"packages"}, "environment.")
+    packages = r.get(table, "packages", "environment.", list, default=[])
+    for j, spec in enumerate(packages):
+        if not isinstance(spec, str) or not REQUIREMENT_RE.match(spec):
+            raise r.fail(f"environment.packages[{j}]", f'must be a pip requirement like "pandas" or "tqdm>=4.60", got {_show(spec)}')
+    return tuple(p.strip() for p in packages)
 
 
 def _in_place(r: _Reader, t: dict, where: str, functions: list[str], reference: Path, stub: Path):
@@ -407,6 +433,7 @@ def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) 
     if not 0 < fraction < 1:
         raise r.fail(f"{w}public_fraction", f"must be between 0 and 1 (both excluded), got {_show(fraction)}")
     budget = r.get(table, "time_budget", w, float, default=120.0, positive=True)
+    wall = r.get(table, "wall_limit", w, float, default=WALL_FACTOR * budget, positive=True)
     numbers = {}
     for key, default in (("max_difference", 0.1), ("code_points", 0.0), ("baseline_points", 1.0)):
         numbers[key] = r.get(table, key, w, float, default=default)
@@ -450,6 +477,7 @@ def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) 
         reveal_private=r.get(table, "reveal_private", w, bool, default=False),
         baselines=tuple(baselines),
         seed=r.get(table, "seed", w, int, default=0),
+        wall_limit=wall,
     )
 
 

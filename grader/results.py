@@ -51,6 +51,8 @@ class CompetitionSummary:
     run_seconds: float | None = None
     problem: str = ""  # why nothing was scored
     flag: str = ""  # submitted and re-run predictions disagree
+    run_cpu_seconds: float | None = None  # CPU time of the run's process tree (None: not run, or not measurable)
+    cpu_budget: float | None = None  # the run's budget, in CPU seconds
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ class Report:
     weak_isolation_accepted: bool = False  # graded below [limits] min_isolation by --allow-weak-isolation
     modified: tuple[str, ...] = ()  # student edits to the trusted definition, ignored for scoring
     refused: str = ""  # why the submission was not graded at all (a symbolic link): every task at 0
+    environment: str = ""  # what the declared grading environment lacks here ("" when complete), one line
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:

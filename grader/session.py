@@ -16,7 +16,7 @@ from .manifest import Assignment
 from .sandbox import isolation, levels
 from .sandbox.client import Worker, WorkerSpec, Zygote
 from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing, forbidden_message
-from .submission import Submission
+from .submission import NOTEBOOK_MODULE, Submission
 
 
 @dataclass(frozen=True)
@@ -74,6 +74,10 @@ class GradingSession:
         module_path = self.submission.modules.get(file, file)
         module_name = Path(file).stem
         with self._lock:
+            notebook = self.submission.notebook
+            if module_path == NOTEBOOK_MODULE and notebook is not None and not notebook.may_define(function):
+                # no cell defines it: running every cell (a course notebook trains) would tell nothing more
+                raise self._explain(StudentMissing(f"`{function}` is not defined in {module_path}"), module_path)
             if module_path in self._import_failures:
                 # a fresh traceback each time: re-raising one exception object grows its
                 # traceback by every raise, and pytest formats all of it (minutes for ~100 checks)

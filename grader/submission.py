@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from . import uploads
+from . import colab, uploads
 from .errors import SubmissionError
 from .manifest import Assignment
 from .notebook import NotebookModule, to_module
@@ -76,7 +76,7 @@ def load(path: Path, assignment: Assignment) -> Submission:
             path=path,
             kind="notebook",
             files=(),
-            texts=((NOTEBOOK_MODULE, nb.source),),
+            texts=((NOTEBOOK_MODULE, nb.source),) + colab.for_source(nb.source),  # a Colab notebook's drive.mount
             modules={f: NOTEBOOK_MODULE for f in assignment.files},
             notebook=nb,
         )

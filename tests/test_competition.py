@@ -43,6 +43,7 @@ metric = "rmse"
 public_fraction = 0.4
 split_seed = 7
 time_budget = {budget}
+wall_limit = {wall}
 counts = "{counts}"
 max_difference = 0.05
 code_points = 3
@@ -90,7 +91,10 @@ def _table(ids, x, y=None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def make_course(root: Path, *, counts: str = "rerun", budget: float = 30) -> Path:
+def make_course(root: Path, *, counts: str = "rerun", budget: float = 30, wall: float = 600, tail: str = "") -> Path:
+    """A houses course; ``budget``: CPU seconds, ``wall``: the wall-clock cap (generous
+    by default: tests never depend on the machine's speed); ``tail``: manifest text
+    added at its end (an [environment] table)."""
     rng = np.random.default_rng(3)
     beta = rng.normal(0, 3, N_FEATURES)
     x = rng.normal(0, 1, (N_TRAIN + N_TEST, N_FEATURES))
@@ -100,7 +104,7 @@ def make_course(root: Path, *, counts: str = "rerun", budget: float = 30) -> Pat
     (a / "data").mkdir(parents=True)
     (root / "reference" / "houses" / "answers").mkdir(parents=True)
     mean_bar = 0.8 * float(y.std())  # a constant predictor's RMSE is about the std: it must not pass
-    (a / "assignment.toml").write_text(MANIFEST.format(counts=counts, budget=budget, mean_bar=f"{mean_bar:.4f}"))
+    (a / "assignment.toml").write_text(MANIFEST.format(counts=counts, budget=budget, wall=wall, mean_bar=f"{mean_bar:.4f}") + tail)
     (a / "data" / "houses_train.csv").write_text(_table(ids[:N_TRAIN], x[:N_TRAIN], y[:N_TRAIN]))
     (a / "data" / "houses_test.csv").write_text(_table(ids[N_TRAIN:], x[N_TRAIN:]))
     labels = "house_id,price\n" + "".join(f"{i},{v:.6f}\n" for i, v in zip(ids[N_TRAIN:], y[N_TRAIN:]))
@@ -182,7 +186,7 @@ def test_constant_mean_beats_nothing(grade_program):
     [
         ("x = 1\nraise ValueError('bad column')\n", "raised ValueError: bad column (at train.py, line 2"),
         ("import sys\nsys.exit(3)\n", "sys.exit(3)"),
-        ("print('training…')\n", "finished without writing submission.csv"),
+        ("print('training…')\n", "finished without writing submission.csv in its working folder; it wrote no CSV file"),
         ("open('submission.csv', 'w').write('house_id;price\\n')\n", "semicolons"),
         ("import os\nos.symlink('/etc/passwd', 'submission.csv')\n", "symbolic link"),
         ("import os\nos.mkfifo('submission.csv')\n", "not a plain file"),
@@ -198,17 +202,136 @@ def test_a_failed_run_gets_a_clear_message_and_no_points(grade_program, source, 
     assert report.competition.source == "none" and report.competition.problem
 
 
-def test_a_run_over_its_budget_is_stopped(tmp_path, zygote):
-    root = make_course(tmp_path, budget=2)
-    assignment = manifest.find("houses", root)
+def _run_in(tmp_path, zygote, program: str, **course):
+    root = make_course(tmp_path / "course", **course)
     folder = tmp_path / "slow"
     folder.mkdir()
-    (folder / "train.py").write_text(LINEAR + "\nimport time\nwhile True:\n    time.sleep(0.1)\n")
-    report = grade(assignment, folder, zygote=zygote)
-    run_check = _check(report, "train.py runs within 2 s")
-    assert run_check.status == "fail" and "did not finish within its time budget of 2 s" in run_check.message
-    assert 1.5 < run_check.duration < 15
+    (folder / "train.py").write_text(program)
+    return grade(manifest.find("houses", root), folder, zygote=zygote)
+
+
+def test_a_run_over_its_cpu_budget_is_stopped_and_told_how_far_it_got(tmp_path, zygote):
+    busy = "print('epoch 1: loss 9.5')\nprint('epoch 2: loss 7.25', flush=True)\nwhile True:\n    pass\n"
+    report = _run_in(tmp_path, zygote, busy, budget=1)
+    run_check = _check(report, "train.py runs to the end within 1 s of CPU")
+    assert run_check.status == "fail"
+    assert "train.py used its budget of 1 s of CPU time and was stopped" in run_check.message
+    assert "its last lines: `epoch 1: loss 9.5` | `epoch 2: loss 7.25`" in run_check.message
+    assert "fewer epochs" in run_check.message and "grade houses" in run_check.message
+    assert report.competition.run_cpu_seconds >= 1 and report.competition.cpu_budget == 1
     assert _task(report, "training").score == 0 and _task(report, "public_leaderboard").score == 0
+
+
+def test_cpu_used_by_a_child_process_counts(tmp_path, zygote):
+    """The tree's CPU, not the worker's alone: a parent that waits on a busy child is stopped
+    by the CPU budget (were only its own time counted, the wall-clock cap would stop it)."""
+    forks = "import os\npid = os.fork()\nif pid == 0:\n    while True:\n        pass\nos.waitpid(pid, 0)\n"
+    report = _run_in(tmp_path, zygote, forks, budget=1, wall=120)
+    message = _check(report, "train.py runs to the end").message
+    assert "used its budget of 1 s of CPU time" in message, message
+
+
+def test_waiting_costs_no_budget(tmp_path, zygote):
+    """Wall time is not CPU time: a run that sleeps for longer than its CPU budget finishes
+    (the budget is 2 CPU seconds, the sleep 4 s; the program computes next to nothing)."""
+    report = _run_in(tmp_path, zygote, "import time\ntime.sleep(4)\n" + LINEAR, budget=2)
+    assert _check(report, "train.py runs to the end").status == "pass", _check(report, "train.py runs").message
+    assert report.competition.run_seconds >= 4 > report.competition.run_cpu_seconds
+    assert _task(report, "training").score == 3
+
+
+def test_a_run_that_only_waits_meets_the_wall_clock_cap(tmp_path, zygote):
+    report = _run_in(tmp_path, zygote, "import time\nprint('downloading...')\ntime.sleep(3600)\n", budget=30, wall=2)
+    message = _check(report, "train.py runs to the end").message
+    assert "train.py was still running after 2 s, the wall-clock limit, having used" in message, message
+    assert "`downloading...`" in message and "remove the wait" in message
+
+
+def test_student_code_runs_with_one_thread_whatever_the_environment(tmp_path, monkeypatch):
+    """One thread policy for every path: a caller's OMP_NUM_THREADS (a CI runner's, a
+    laptop's) does not reach the program, so its grade is the same everywhere."""
+    from grader.sandbox.client import Zygote
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    monkeypatch.setenv("MKL_NUM_THREADS", "4")
+    shows = "import os, torch\nprint(f'threads={torch.get_num_threads()} omp={os.environ.get(\"OMP_NUM_THREADS\")}')\n" + LINEAR
+    zygote = Zygote()
+    try:
+        report = _run_in(tmp_path, zygote, shows)
+    finally:
+        zygote.close()
+    assert "threads=1 omp=1" in _check(report, "train.py runs to the end").output
+
+
+def test_the_trusted_process_follows_the_same_thread_policy(monkeypatch):
+    import torch
+
+    from grader import threads
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "8")
+    before = torch.get_num_threads()
+    try:
+        threads.limit_this_process()  # what grade() and grade batch call first
+        assert torch.get_num_threads() == 1 and threads.environment()["OMP_NUM_THREADS"] == "1"
+        assert __import__("os").environ["OMP_NUM_THREADS"] == "1"
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_predictions_written_before_a_crash_are_scored(grade_program):
+    report = grade_program(LINEAR + "\nraise RuntimeError('plotting failed')\n")
+    run_check = _check(report, "train.py runs to the end")
+    assert run_check.status == "fail" and "RuntimeError: plotting failed" in run_check.message
+    assert _check(report, "writes a valid submission.csv").status == "pass"
+    assert _task(report, "public_leaderboard").score == 4  # the predictions count
+    assert _task(report, "training").score == 3 * 1 / 2  # only "runs to the end" is lost
+    assert report.competition.source == "rerun" and report.competition.public is not None
+
+
+def test_a_run_that_writes_other_csv_files_is_told_which(grade_program):
+    wrong_place = LINEAR.replace('open("submission.csv", "w")', 'open("out/submission.csv", "w")')
+    report = grade_program("import os\nos.makedirs('out')\nopen('preds.csv', 'w').write('x')\n" + wrong_place)
+    message = _check(report, "writes a valid submission.csv").message
+    assert "finished without writing submission.csv in its working folder; it wrote preds.csv, out/submission.csv (write submission.csv in the folder" in message
+    assert "houses_train.csv" not in message  # the data it was given is not its output
+
+
+def test_the_data_is_also_beside_the_program(grade_program):
+    """Course notebooks read ./covid.train.csv, not data/covid.train.csv."""
+    report = grade_program(LINEAR.replace("data/houses_", "houses_"))
+    assert _task(report, "training").score == 3, [c.message for c in report.checks]
+
+
+def test_google_colab_is_a_harmless_stand_in(grade_program):
+    program = "from google.colab import drive\ndrive.mount('/content/drive')\nimport google.protobuf\n" + LINEAR
+    report = grade_program(program)
+    run_check = _check(report, "train.py runs to the end")
+    assert run_check.status == "pass", run_check.message
+    assert "[grader] skipped drive.mount('/content/drive')" in run_check.output
+    assert _task(report, "public_leaderboard").score == 4
+
+
+def test_without_colab_there_is_no_google_folder(grade_program):
+    report = grade_program("import os\nassert not os.path.exists('google')\n" + LINEAR)
+    assert _check(report, "train.py runs to the end").status == "pass"
+
+
+ENVIRONMENT = '[environment]\npackages = ["numpy", "grader-surely-absent-package", "torch>=999"]\n'
+
+
+def test_a_missing_declared_package_is_one_line_and_explains_a_failed_import(tmp_path, zygote):
+    report = _run_in(tmp_path, zygote, "import grader_surely_absent_package\n", tail=ENVIRONMENT)
+    assert report.environment.startswith("houses's grading environment is incomplete here")
+    assert "grader-surely-absent-package is not installed" in report.environment
+    assert "torch 2" in report.environment and ">=999 is needed" in report.environment and "numpy" not in report.environment
+    assert report.environment.endswith("python -m pip install grader-surely-absent-package 'torch>=999'")
+    message = _check(report, "train.py runs to the end").message
+    assert "No module named 'grader_surely_absent_package'" in message and report.environment in message
+
+
+def test_a_complete_environment_says_nothing(tmp_path, zygote):
+    report = _run_in(tmp_path, zygote, LINEAR, tail='[environment]\npackages = ["numpy", "torch>=2"]\n')
+    assert report.environment == "" and report.all_passed
 
 
 def test_the_labels_are_out_of_the_programs_reach(grade_program, houses_root):
@@ -300,3 +423,63 @@ def test_reports_carry_the_competition_and_nothing_sealed(grade_program):
     assert "sealed" in private["tests"][0]["message"]
     public = json.loads(base64.b64decode(lines["publicleaderboard"]))
     assert sum(t["score"] for t in public["tests"]) == 4
+
+
+def _baselines(root: Path, *args: str) -> tuple[int, str]:
+    from click.testing import CliRunner
+
+    from grader.cli import main
+
+    result = CliRunner().invoke(main, ["baselines", "houses", "--root", str(root), *args])
+    return result.exit_code, result.output
+
+
+def test_baselines_come_from_the_manifests_columns_alone(houses_root, tmp_path):
+    """A second dataset, shaped unlike hw1's: string ids, `house_id`/`price`, RMSE, 40% public."""
+    code, output = _baselines(houses_root, "--format", "json")
+    assert code == 0, output
+    data = json.loads(output)
+    assert data["features"] == [f"f{i}" for i in range(N_FEATURES)] and data["notes"] == []
+    models = data["models"]
+    assert list(models) == ["constant", next(m for m in models if m.startswith("linear, best single feature (f")), "linear, 2 best features", "linear, every feature"]
+    assert 0.7 < models["linear, every feature"]["public"] < 1.3  # least squares reaches the noise (1.0)
+    assert models["constant"]["public"] > 3 * models["linear, every feature"]["public"]
+    bars = data["baselines"]
+    assert [b["name"] for b in bars] == ["mean", "linear"]  # the manifest's names
+    for split in ("public", "private"):
+        assert bars[0][split] == pytest.approx(models["linear, 2 best features"][split] * 1.1, rel=5e-3)
+        assert bars[1][split] == pytest.approx(models["linear, every feature"][split] * 0.9, rel=5e-3)
+    # the text printed to paste is a valid manifest section
+    code, output = _baselines(houses_root)
+    assert code == 0 and '[[competition.baselines]]\nname = "mean"' in output
+    manifest_path = houses_root / "assignments" / "houses" / "assignment.toml"
+    course = tmp_path / "pasted"
+    shutil.copytree(houses_root, course)
+    text = manifest_path.read_text().split("[[competition.baselines]]")[0] + output[output.index("[[competition.baselines]]") :]
+    (course / "assignments" / "houses" / "assignment.toml").write_text(text)
+    assert [b.name for b in manifest.find("houses", course).competition.baselines] == ["mean", "linear"]
+
+
+def test_baselines_take_any_files_with_the_id_and_target(houses_root, tmp_path):
+    """Bring-your-own files: a text column is left out, empty cells are filled, and the
+    training target may have its own name (the one column the test file lacks)."""
+    data = houses_root / "assignments" / "houses" / "data"
+    train = [line.split(",") for line in (data / "houses_train.csv").read_text().splitlines()]
+    train[0][-1] = "price_next_year"
+    rows = [",".join(r[:-1] + ["city" if i == 0 else f"town{i % 3}"] + r[-1:]) for i, r in enumerate(train)]
+    rows[5] = rows[5].replace(rows[5].split(",")[2], "", 1)
+    (tmp_path / "train.csv").write_text("\n".join(rows) + "\n")
+    test = (data / "houses_test.csv").read_text().splitlines()
+    (tmp_path / "test.csv").write_text("\n".join(line + ("," + ("city" if i == 0 else "town1")) for i, line in enumerate(test)) + "\n")
+    labels = houses_root / "reference" / "houses" / "answers" / "prices.csv"
+    args = ["--train", str(tmp_path / "train.csv"), "--test", str(tmp_path / "test.csv"), "--labels", str(labels), "--format", "json"]
+    code, output = _baselines(houses_root, *args)
+    assert code == 0, output
+    found = json.loads(output)
+    assert "city: not numbers, left out" in found["notes"] and "f1: 1 empty cells, filled with the training mean" in found["notes"]
+    assert found["features"] == [f"f{i}" for i in range(N_FEATURES)]
+
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(labels.read_text().splitlines()[:-1]) + "\n")
+    code, output = _baselines(houses_root, *args[:-4], "--labels", str(short))
+    assert code == 2 and "has no label for 1 of the test ids" in output and "Traceback" not in output, output

@@ -91,7 +91,7 @@ def test_reference_beats_strong_on_both_splits(hw1_full, zygote):
     comp = report.competition
     strong = next(b for b in hw1_full.competition.baselines if b.name == "strong")
     assert comp.public < strong.public and comp.private < strong.private, comp
-    assert comp.run_seconds is not None
+    assert comp.run_cpu_seconds is not None
     assert report.score == report.max_score - (1 if comp.private_tier != "boss" else 0), [
         (c.name, c.message) for c in report.checks if c.status == "fail"
     ]
@@ -132,7 +132,8 @@ def test_leaderboard_ranks_and_hides_private_scores(tmp_path):
     result = runner.invoke(main, ["leaderboard", "hw1", "--root", str(REPO), "--format", "json", str(mean), str(broken), str(perfect)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert [e["submission"] for e in data["entries"]] == ["perfect.csv", "mean.csv", "broken.csv"]
+    assert [e["submission"] for e in data["entries"]] == ["perfect", "mean", "broken"]
+    assert data["entries"][0]["path"] == str(perfect)
     assert data["entries"][0]["public"] == 0 and data["entries"][0]["public_tier"] == "boss"
     assert "semicolons" in data["entries"][2]["problem"]
     assert all("private" not in e and "private_tier" not in e for e in data["entries"])
@@ -141,8 +142,49 @@ def test_leaderboard_ranks_and_hides_private_scores(tmp_path):
     result = runner.invoke(main, ["leaderboard", "hw1", "--root", str(REPO), "--format", "csv", "--reveal-private", str(mean), str(perfect)])
     assert result.exit_code == 0, result.output
     lines = result.output.strip().splitlines()
-    assert lines[0] == "rank,submission,public,public_tier,private,private_tier,problem"
-    assert lines[1].startswith("1,perfect.csv,0.00000,boss,0.00000,boss")
+    assert lines[0] == "rank,submission,public,public_tier,private,private_tier,problem,path"
+    assert lines[1].startswith("1,perfect,0.00000,boss,0.00000,boss")
+
+
+def _pred_in(folder):
+    folder.mkdir(parents=True)
+    return _mean_prediction(folder / "pred.csv")
+
+
+def test_leaderboard_rows_are_named_by_student(tmp_path):
+    """Two students' pred.csv are two names, not `pred.csv` twice."""
+    alice, bob = _pred_in(tmp_path / "alice"), _pred_in(tmp_path / "bob-repo" / "assignments" / "hw1")
+    carol = _mean_prediction(tmp_path / "carol.csv")
+    dave = _pred_in(tmp_path / "downloads" / "x")
+    args = ["leaderboard", "hw1", "--root", str(REPO), "--format", "json", str(alice), str(bob), str(carol), f"dave={dave}"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    rows = {e["submission"]: e["path"] for e in json.loads(result.stdout)["entries"]}
+    assert rows == {"alice": str(alice), "bob-repo": str(bob), "carol": str(carol), "dave": str(dave)}
+
+
+def test_leaderboard_names_that_would_repeat_keep_enough_of_their_path(hw1_full, tmp_path):
+    from grader.competition.leaderboard import names_for
+
+    a, b = tmp_path / "2025" / "alice" / "pred.csv", tmp_path / "2026" / "alice" / "pred.csv"
+    for path in (a, b):
+        _pred_in(path.parent)
+    assert names_for(hw1_full, [(None, a), (None, b), ("alice", tmp_path)]) == ["2025/alice", "2026/alice", "alice"]
+    assert names_for(hw1_full, [(None, a), ("alice", tmp_path)]) == ["2025/alice", "alice"]
+
+
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["nobody/pred.csv"], "nobody/pred.csv does not exist (give pred.csv files, folders, .py or .ipynb files, or NAME=PATH)"),
+        (["=x.csv"], "'=x.csv': give a name before '=' (NAME=PATH), or a path alone"),
+        (["ann={p}", "ann={p}"], "two submissions are named ann; give each NAME=PATH a different name"),
+    ],
+)
+def test_leaderboard_arguments_that_cannot_be_used_are_one_line(tmp_path, args, said):
+    mean = _mean_prediction(tmp_path / "m.csv")
+    result = CliRunner().invoke(main, ["leaderboard", "hw1", "--root", str(REPO), *(a.format(p=mean) for a in args)])
+    assert result.exit_code == 2 and said in result.output and "Traceback" not in result.output, result.output
 
 
 def test_leaderboard_without_labels_is_one_line(tmp_path):
@@ -160,3 +202,17 @@ def test_skip_program_leaves_part_b_unscored_not_failed():
     assert part_b and all(t["status"] == "skip" for t in part_b)
     assert data["competition"]["run_seconds"] is None and data["competition"]["public"] is None
     assert data["score"] == 6  # part A in full
+
+
+def test_baselines_for_the_course_files_need_no_knowledge_of_their_header():
+    """The training target is `tested_positive_day5` there: the one column the test file lacks."""
+    result = CliRunner().invoke(main, ["baselines", "hw1", "--root", str(REPO), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["features"]) == 37 + 5 * 16 - 1 and "tested_positive_day5" not in data["features"]
+    bars = data["baselines"]
+    assert [b["name"] for b in bars] == ["simple", "medium", "strong", "boss"]
+    for split in ("public", "private"):
+        values = [b[split] for b in bars]
+        assert values == sorted(values, reverse=True) and len(set(values)) == 4
+        assert values[-1] < data["models"]["linear, every feature"][split] < values[0]

@@ -24,6 +24,7 @@ from ..platforms.github import actions
 from ..platforms.github import reporter as github
 from ..platforms.gradescope import results as gradescope
 from ..render import feedback, json_report, junit, terminal
+from ..render.live import LiveLine
 
 FORMATS = ("terminal", "json", "github", "actions", "junit", "gradescope", "classroom50")
 # What a platform records when grading crashed, timed out or was refused: 0 and the reason
@@ -53,8 +54,10 @@ def run(
     reveal_private: bool = False,
     fallback: str | None = None,
     allow_weak: bool = False,
+    console: Console | None = None,
 ) -> int:
-    """Grades and renders; returns the exit code (0 all passed, 1 something failed)."""
+    """Grades and renders; returns the exit code (0 all passed, 1 something failed).
+    ``console``: where the terminal format goes (default: stdout)."""
     from ..sandbox.client import Zygote
 
     if output is not None:
@@ -73,6 +76,8 @@ def run(
     minimum = assignment.limits.min_isolation
     what = f"--format {fmt}"
     zygote = Zygote()  # started now, so its `import torch` overlaps ours
+    console = console or Console()
+    live = LiveLine.open(console, fmt=fmt, to_file=output is not None)  # a terminal only
     try:
         if authoritative:  # before any student code runs
             level, reason = policy.probe(zygote, isolate=isolate)
@@ -89,8 +94,11 @@ def run(
             reveal_private=reveal_private,
             zygote=zygote,
             as_reference=reference,  # only --reference may grade what lies in the reference or the bundle
+            progress=live.update if live else None,
         )
     finally:
+        if live:
+            live.close()
         zygote.close()  # every worker goes with it, before anything is written
     if authoritative:
         report = policy.settle(report, name, what, minimum, allow_weak=allow_weak)
@@ -105,7 +113,7 @@ def run(
         _emit(actions.render(report, assignment), output)
     elif fmt == "terminal":
         buffer = io.StringIO() if output else None
-        terminal.render(report, Console(file=buffer, width=120) if buffer else Console())
+        terminal.render(report, Console(file=buffer, width=120) if buffer else console)
         if buffer is not None:
             _emit(buffer.getvalue().rstrip("\n"), output)
     else:

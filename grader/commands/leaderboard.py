@@ -12,18 +12,21 @@ from .. import manifest as manifest_mod
 from ..render import leaderboard as render
 
 
-def run(name: str, submissions: list[Path], *, fmt: str, reveal: bool, hidden: Path | None, root: Path | None, isolate: bool) -> int:
+def run(name: str, submissions: list[str], *, fmt: str, reveal: bool, hidden: Path | None, root: Path | None, isolate: bool) -> int:
     from ..sandbox.client import Zygote
 
     if hidden is not None:  # the bundle's manifest, data and labels decide
         assignment = bundle.locate(name, hidden)
     else:
         assignment = manifest_mod.find(name, root.resolve() if root else manifest_mod.find_root())
+    from ..competition.leaderboard import parse_arguments
+
+    given = parse_arguments([str(s) for s in submissions])  # before any work: a wrong path is one line
     zygote = Zygote()
     try:
         from ..competition.leaderboard import standings
 
-        entries = standings(assignment, submissions, zygote, hidden_dir=assignment.reference_dir if hidden else None, reveal=reveal, isolate=isolate)
+        entries = standings(assignment, given, zygote, hidden_dir=assignment.reference_dir if hidden else None, reveal=reveal, isolate=isolate)
     finally:
         zygote.close()
     if fmt == "rich":

@@ -3,8 +3,10 @@
 Produces ordinary ``CheckResult``s for the three tasks the manifest gives a
 competition, so points, reports and renderers treat them like any other check:
 
-- ``training``: the program runs to its end within the budget; it writes a valid
-  prediction file; (when one was submitted) it matches the submitted file.
+- ``training``: the program runs to its end within the budget (CPU seconds, see
+  budget.py); it writes a valid prediction file (scored even when the program
+  crashed after writing it: only the first check fails then); (when one was
+  submitted) it matches the submitted file.
 - ``public_leaderboard`` / ``private_leaderboard``: one check per baseline, passed
   when the score is strictly better. Private checks are skipped, and the private
   score withheld, until the instructor reveals them.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from .. import uploads
 from ..errors import GraderError
@@ -33,6 +36,7 @@ class Options:
     reveal_private: bool = False
     run_program: bool = True
     isolate: bool = True
+    progress: Callable | None = None  # called with a budget.Progress while the program runs
 
 
 def labels_path(assignment: Assignment, hidden_dir: Path | None) -> Path:
@@ -53,6 +57,10 @@ def answer_for(assignment: Assignment, options: Options) -> tuple[scoring.Answer
         return scoring.load_answer(assignment.competition, path), ""
     except TableError as e:
         raise GraderError(str(e)) from None
+
+
+def run_check_name(entry: str, competition: Competition) -> str:
+    return f"{entry} runs to the end within {competition.time_budget:g} s of CPU"
 
 
 def expected_ids(competition: Competition) -> list[str]:
@@ -113,16 +121,14 @@ def evaluate(
     run = None
     rerun, rerun_problem = None, "not run: --skip-program"
     entry = submission.shown(program.entry_point(assignment, submission))
+    runs = run_check_name(entry, competition)
     if options.run_program:
-        run = program.run(assignment, submission, zygote, hide=hide, isolate=options.isolate)
-        if run.ok:
-            check(TRAINING_TASK, f"{entry} runs within {competition.time_budget:g} s", "pass", duration=run.seconds, output=run.output)
-        else:
-            check(TRAINING_TASK, f"{entry} runs within {competition.time_budget:g} s", "fail", run.message, duration=run.seconds, output=run.output)
+        run = program.run(assignment, submission, zygote, hide=hide, isolate=options.isolate, progress=options.progress)
+        check(TRAINING_TASK, runs, "pass" if run.ok else "fail", run.message, duration=run.seconds, output=run.output)
         rerun, rerun_problem = parse_predictions(run.prediction, run.prediction_problem, ids, competition)
         check(TRAINING_TASK, f"writes a valid {competition.prediction}", "pass" if rerun else "fail", rerun_problem)
     else:
-        for name in (f"{entry} runs within {competition.time_budget:g} s", f"writes a valid {competition.prediction}"):
+        for name in (runs, f"writes a valid {competition.prediction}"):
             check(TRAINING_TASK, name, "skip", rerun_problem)
 
     submitted_raw, submitted_missing = submitted_text(submission_path, submission, competition)
@@ -181,6 +187,8 @@ def evaluate(
         private_tier=scoring.tier(competition, "private", results["private"]) if results and reveal else None,
         private_sealed=not reveal,
         run_seconds=round(run.seconds, 2) if run is not None else None,
+        run_cpu_seconds=round(run.cpu_seconds, 2) if run is not None and run.cpu_seconds is not None else None,
+        cpu_budget=competition.time_budget,
         problem=unscored if answer is None else ("" if scored is not None else problem),
         flag=flag,
     )

@@ -26,7 +26,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import shutil
 import tempfile
 import time
@@ -149,19 +148,18 @@ def prepare(
     The isolation this host reaches is probed first: below the manifest's minimum the
     batch is refused (GraderError) unless ``allow_weak``. Returns (level, reason, whether
     only ``allow_weak`` let it through)."""
-    from .. import policy
+    from .. import policy, threads
     from ..sandbox.client import Zygote
 
-    os.environ["OMP_NUM_THREADS"] = "1"  # -j processes and their workers already fill the cores
+    threads.limit_this_process()  # before torch is imported here: the policy of every path (grader/threads.py)
     zygotes = [Zygote() for _ in range(jobs)]
     _STATE.update(zygotes=zygotes)
     level, reason = policy.probe(zygotes[0])  # before any student code runs; imports torch
     accepted = policy.require(assignment.name, "grade batch", level, reason, assignment.limits.min_isolation, allow_weak=allow_weak)
-    import torch
+    import torch  # noqa: F401 - imported once, inherited by every child
 
     from .. import grading, plugin  # noqa: F401 - imported once, inherited by every child
 
-    torch.set_num_threads(1)
     _STATE.update(assignment=assignment, hidden=hidden, out=out, allow_weak=allow_weak, fingerprint=fingerprint)
     return level, reason, accepted
 

@@ -20,6 +20,7 @@ def as_dict(report: Report) -> dict:
         "weak_isolation_accepted": report.weak_isolation_accepted,
         "modified": list(report.modified),
         "refused": report.refused,
+        "environment": report.environment,
         "hidden_checks": report.hidden,
         "errors": list(report.errors),
         "duration": report.duration,

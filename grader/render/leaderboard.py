@@ -60,13 +60,13 @@ def _baseline_row(t: Table, baseline, reveal: bool) -> None:
 def to_csv(entries: list[Entry], *, reveal: bool) -> str:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    header = ["rank", "submission", "public", "public_tier"] + (["private", "private_tier"] if reveal else []) + ["problem"]
+    header = ["rank", "submission", "public", "public_tier"] + (["private", "private_tier"] if reveal else []) + ["problem", "path"]
     w.writerow(header)
     rank = 0
     for e in entries:
         rank += e.public is not None
         row = [rank if e.public is not None else "", e.submission, _num(e.public), e.public_tier or ""]
-        w.writerow(row + ([_num(e.private), e.private_tier or ""] if reveal else []) + [e.problem])
+        w.writerow(row + ([_num(e.private), e.private_tier or ""] if reveal else []) + [e.problem, e.path])
     return out.getvalue()
 
 
@@ -75,7 +75,7 @@ def to_json(assignment: Assignment, entries: list[Entry], *, reveal: bool) -> st
     baselines = [{"name": b.name, "public": b.public, **({"private": b.private} if reveal else {})} for b in comp.baselines]
     rows = []
     for e in entries:
-        row = {"submission": e.submission, "public": e.public, "public_tier": e.public_tier, "problem": e.problem}
+        row = {"submission": e.submission, "path": e.path, "public": e.public, "public_tier": e.public_tier, "problem": e.problem}
         if reveal:
             row.update(private=e.private, private_tier=e.private_tier)
         rows.append(row)

@@ -1,7 +1,7 @@
 """What every report says about how far it can be trusted, in the same words everywhere:
 the isolation level (with its meaning and the sandbox's reason below the top), an
-accepted weak isolation, the student's edits that were ignored, and why a refused
-submission was not graded at all."""
+accepted weak isolation, the student's edits that were ignored, why a refused
+submission was not graded at all, and what the declared grading environment lacks."""
 
 from __future__ import annotations
 
@@ -34,5 +34,10 @@ def refused_line(report: Report) -> str:
     return f"not graded: {report.refused}" if report.refused else ""
 
 
+def environment_line(report: Report) -> str:
+    return report.environment
+
+
 def lines(report: Report) -> list[str]:
-    return [line for line in (refused_line(report), isolation_line(report), accepted_line(report), modified_line(report)) if line]
+    found = (refused_line(report), isolation_line(report), accepted_line(report), modified_line(report), environment_line(report))
+    return [line for line in found if line]

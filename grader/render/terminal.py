@@ -75,6 +75,8 @@ def _trust(report: Report, console: Console) -> None:
         console.print(f"[yellow]⚠ {escape(notes.accepted_line(report))}[/]")
     if report.modified:
         console.print(f"[yellow]⚠ {escape(notes.modified_line(report))}[/]")
+    if report.environment:
+        console.print(f"[yellow]⚠ {escape(notes.environment_line(report))}[/]")
 
 
 def _competition(report: Report, console: Console) -> None:
@@ -90,6 +92,7 @@ def _competition(report: Report, console: Console) -> None:
             line += " · private: sealed"
         console.print(line + f"  [dim]scored: the {comp.source} predictions[/]")
     if comp.run_seconds is not None:
-        console.print(f"   [dim]training run: {comp.run_seconds:.1f}s[/]")
+        cpu = f", {comp.run_cpu_seconds:.1f}s of CPU of its {comp.cpu_budget:g}s budget" if comp.run_cpu_seconds is not None else ""
+        console.print(f"   [dim]training run: {comp.run_seconds:.1f}s{cpu}[/]")
     if comp.flag:
         console.print(f"   [yellow]flagged: {escape(comp.flag)}[/]")

@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from .. import threads
 from . import channel, isolation
 from .workdir import WorkDir
 from .errors import (
@@ -69,6 +70,7 @@ class Zygote:
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         env = dict(SAFE_ENV)
         env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+        env.update(threads.environment())  # the caller's thread count never reaches student code
         env["GRADER_ZYGOTE_FD"] = str(child.fileno())
         bootstrap = (
             "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -160,6 +162,7 @@ class Worker:
             os.chmod(self.base, 0o711)
         env = dict(SAFE_ENV, HOME=self.cwd, TMPDIR=self.cwd)
         env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+        env.update(threads.environment())  # the caller's thread count never reaches student code
         request = {
             "cwd": self.cwd,
             "output": self.output_path,
