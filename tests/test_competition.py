@@ -302,8 +302,20 @@ def test_the_data_is_also_beside_the_program(grade_program):
     assert _task(report, "training").score == 3, [c.message for c in report.checks]
 
 
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
+
+
 def test_google_colab_is_a_harmless_stand_in(grade_program):
-    program = "from google.colab import drive\ndrive.mount('/content/drive')\nimport google.protobuf\n" + LINEAR
+    # where another portion of the `google` namespace is installed (protobuf, with tensorboard),
+    # the stand-in must not shadow it
+    sibling = "import google.protobuf\n" if _installed("google.protobuf") else ""
+    program = "from google.colab import drive\ndrive.mount('/content/drive')\n" + sibling + LINEAR
     report = grade_program(program)
     run_check = _check(report, "train.py runs to the end")
     assert run_check.status == "pass", run_check.message
