@@ -9,11 +9,11 @@ from __future__ import annotations
 import ast
 import os
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ._toml import tomllib
 from .errors import AssignmentNotFound, ManifestError
 from .sandbox.forbidden import ROOTS as FORBIDDEN_ROOTS
 from .sandbox.forbidden import known as forbidden_known
