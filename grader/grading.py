@@ -132,17 +132,18 @@ def grade(
     threads.limit_this_process()  # one policy for every path, before torch is imported here
     own_zygote = zygote is None
     if own_zygote:
-        from .sandbox.client import Zygote
+        from .sandbox.backend import start
 
-        zygote = Zygote()  # first: its torch import runs while we load ours
+        zygote = start()  # first: its torch import runs while we load ours
     try:
         from .competition.evaluate import Options
 
         options = Options(hidden_dir, include_hidden, reveal_private, run_program, isolate, progress)
         try:
-            return _grade(assignment, submission, zygote, started, options, as_reference)
+            report = _grade(assignment, submission, zygote, started, options, as_reference)
         except uploads.LinkedSubmission as e:  # the student's mistake, and their result: 0 and why
-            return refused(assignment, submission, str(e), started)
+            report = refused(assignment, submission, str(e), started)
+        return replace(report, backend=zygote.name)  # every report names the backend
     finally:
         if own_zygote:
             zygote.close()

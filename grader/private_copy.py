@@ -27,7 +27,7 @@ _origins: dict[str, tuple[str, ...]] = {}  # copied assignment folder -> the ins
 
 
 def needed() -> bool:
-    return os.geteuid() == 0
+    return hasattr(os, "geteuid") and os.geteuid() == 0  # no uids on Windows: nothing to hide from
 
 
 def private(assignment: Assignment, hidden_dir: Path | None) -> tuple[Assignment, Path | None]:

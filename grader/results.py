@@ -73,6 +73,7 @@ class Report:
     modified: tuple[str, ...] = ()  # student edits to the trusted definition, ignored for scoring
     refused: str = ""  # why the submission was not graded at all (a symbolic link): every task at 0
     environment: str = ""  # what the declared grading environment lacks here ("" when complete), one line
+    backend: str = ""  # the worker backend that ran (or would have run) student code: fork or spawn
 
     @property
     def checks(self) -> tuple[CheckResult, ...]:

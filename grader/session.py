@@ -13,8 +13,10 @@ from pathlib import Path
 from typing import Any
 
 from .manifest import Assignment
-from .sandbox import isolation, levels
-from .sandbox.client import Worker, WorkerSpec, Zygote
+from .sandbox import levels
+from .sandbox.backend import Backend
+from .sandbox.client import Worker, WorkerSpec
+from .sandbox.limits import Limits
 from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing, forbidden_message
 from .submission import NOTEBOOK_MODULE, Submission
 
@@ -26,10 +28,10 @@ class CallResult:
 
 
 class GradingSession:
-    def __init__(self, assignment: Assignment, submission: Submission, zygote: Zygote, *, hide: tuple[str, ...], isolate: bool = True):
+    def __init__(self, assignment: Assignment, submission: Submission, backend: Backend, *, hide: tuple[str, ...], isolate: bool = True):
         self.assignment = assignment
         self.submission = submission
-        self.zygote = zygote
+        self.backend = backend  # started once, it may serve many sessions (a batch, a re-grade)
         self.spec = WorkerSpec(
             files=submission.files,
             texts=submission.texts,
@@ -53,7 +55,7 @@ class GradingSession:
             self.worker.close()
             self.worker = None
         if self.worker is None:
-            self.worker = Worker(self.zygote, self.spec)
+            self.worker = self.backend.worker(self.spec)
             self._loaded = set()
             reached = [(self.worker.isolation, self.worker.isolation_reason)]
             if self.isolation is not None:
@@ -135,9 +137,9 @@ def hidden_paths(assignment: Assignment, hidden_dir: Path | None) -> tuple[str, 
     return tuple(sorted(paths))
 
 
-def worker_limits(assignment: Assignment) -> isolation.Limits:
+def worker_limits(assignment: Assignment) -> Limits:
     limits = assignment.limits
-    return isolation.Limits(memory_bytes=limits.memory_mb * 1024 * 1024, open_files=limits.open_files, processes=limits.processes)
+    return Limits(memory_bytes=limits.memory_mb * 1024 * 1024, open_files=limits.open_files, processes=limits.processes)
 
 
 def explain(error: StudentError, sub: Submission, module_path: str) -> StudentError:

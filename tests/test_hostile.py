@@ -18,6 +18,13 @@ from tests.conftest import REPO, SECRET
 from tests.own_processes import no_worker_processes_left
 
 
+@pytest.fixture(scope="session")
+def zygote(fork_zygote):
+    """This file tests the fork backend's sandbox, whatever GRADER_BACKEND says
+    (tests/test_portable.py has the portable backend's own)."""
+    return fork_zygote
+
+
 def _with_predict(reference: str, body: str, prelude: str = "") -> str:
     indented = "\n".join("    " + line for line in body.strip("\n").splitlines())
     return reference + "\n\n" + prelude + "\n\ndef predict(x, w, b):\n" + indented + "\n"
@@ -229,10 +236,10 @@ def test_isolation_level_is_reported(grade_source, reference_source):
 def test_a_killed_worker_is_never_reused(zygote, tmp_path):
     """After a failure the worker is killed; the next check must not find it still 'alive'
     in the moment before the kernel has finished it (a call there dies with SIGKILL)."""
-    from grader.sandbox.client import Worker, WorkerSpec
-    from grader.sandbox.isolation import Limits
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.limits import Limits
 
-    worker = Worker(zygote, WorkerSpec(files=(), limits=Limits(memory_bytes=1 << 30)))
+    worker = zygote.worker(WorkerSpec(files=(), limits=Limits(memory_bytes=1 << 30)))
     try:
         assert worker.alive
         worker.kill()

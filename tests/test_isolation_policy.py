@@ -67,12 +67,12 @@ def test_weak_isolation_accepted_is_written_into_every_authoritative_result(cour
         assert props["weak_isolation_accepted"] == "true" and props["isolation"] == "none" and props["isolation_reason"]
 
 
-def test_a_self_check_runs_at_any_level_and_says_which(course, no_isolation_reason):
+def test_a_self_check_runs_at_any_level_and_says_which(course, no_isolation_reason, zygote):
     result = run("hw1", "--root", str(course), "--public-only", "--no-isolation")
     assert result.exit_code == 1
     assert _header(result.output).endswith(
         "⚠ isolation: none — no containment: student code could read and change anything your user can — "
-        f"a self-check, not a grade (why not stronger: {no_isolation_reason})"
+        f"a self-check, not a grade (why not stronger: {no_isolation_reason}) · backend: {zygote.name}"
     )
 
     data = json.loads(run("hw1", "--root", str(course), "--public-only", "--no-isolation", "--format", "json").output)
@@ -87,7 +87,7 @@ def test_the_top_level_is_stated_plainly(course, zygote):
     if level != "namespaces":
         pytest.skip(f"this host reaches {level}: {reason}")
     result = run("hw1", "--root", str(course), "--public-only")
-    assert _header(result.output).endswith("/assignments/hw1) isolation: namespaces")
+    assert _header(result.output).endswith(f"/assignments/hw1) isolation: namespaces · backend: {zygote.name}")
 
 
 def _header(output: str) -> str:

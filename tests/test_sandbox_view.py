@@ -26,13 +26,20 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox import isolation, levels, rootfs, workdir
-from grader.sandbox.client import Worker, WorkerSpec, probe_level
+from grader.sandbox.client import WorkerSpec, probe_level
 from grader.sandbox.errors import StudentError
 from tests.conftest import REPO, SECRET
 from tests.own_processes import worker_processes
 
 PROBE = '''
 import os
+
+@pytest.fixture(scope="session")
+def zygote(fork_zygote):
+    """This file tests the fork backend's sandbox, whatever GRADER_BACKEND says
+    (tests/test_portable.py has the portable backend's own)."""
+    return fork_zygote
+
 
 def probe(paths, writes):
     seen = {}
@@ -112,7 +119,7 @@ def _worker(zygote, tmp_path, name: str, source: str, **spec):
     """A worker holding ``source`` as ``name.py``; closed (its whole tree killed) on exit."""
     src = tmp_path / f"{name}.py"
     src.write_text(source)
-    worker = Worker(zygote, WorkerSpec(files=((f"{name}.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30), **spec))
+    worker = zygote.worker(WorkerSpec(files=((f"{name}.py", str(src)),), limits=isolation.Limits(memory_bytes=1 << 30), **spec))
     try:
         yield worker
     finally:

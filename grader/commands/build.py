@@ -25,10 +25,10 @@ def run(name: str, *, check: bool, validate: bool, root: Path | None, console: C
             console.print(f"{name}: the student files match the reference")
         return 1 if stale else 0
     if validate:
-        from ..sandbox.client import Zygote
+        from ..sandbox.backend import start
 
         console.print(f"{name}: grading the reference and the stubs before writing anything…")
-        zygote = Zygote()
+        zygote = start()
         try:
             problems = build_mod.validate(assignment, built, zygote)
         finally:

@@ -58,7 +58,7 @@ def run(
 ) -> int:
     """Grades and renders; returns the exit code (0 all passed, 1 something failed).
     ``console``: where the terminal format goes (default: stdout)."""
-    from ..sandbox.client import Zygote
+    from ..sandbox.backend import start
 
     if output is not None:
         atomic.discard(output)  # a run that dies leaves no result behind, stale or forged
@@ -75,7 +75,7 @@ def run(
     authoritative = fmt in policy.AUTHORITATIVE_FORMATS
     minimum = assignment.limits.min_isolation
     what = f"--format {fmt}"
-    zygote = Zygote()  # started now, so its `import torch` overlaps ours
+    zygote = start()  # started now, so its `import torch` overlaps ours
     console = console or Console()
     live = LiveLine.open(console, fmt=fmt, to_file=output is not None)  # a terminal only
     try:

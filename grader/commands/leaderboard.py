@@ -13,7 +13,7 @@ from ..render import leaderboard as render
 
 
 def run(name: str, submissions: list[str], *, fmt: str, reveal: bool, hidden: Path | None, root: Path | None, isolate: bool) -> int:
-    from ..sandbox.client import Zygote
+    from ..sandbox.backend import start
 
     if hidden is not None:  # the bundle's manifest, data and labels decide
         assignment = bundle.locate(name, hidden)
@@ -22,7 +22,7 @@ def run(name: str, submissions: list[str], *, fmt: str, reveal: bool, hidden: Pa
     from ..competition.leaderboard import parse_arguments
 
     given = parse_arguments([str(s) for s in submissions])  # before any work: a wrong path is one line
-    zygote = Zygote()
+    zygote = start()
     try:
         from ..competition.leaderboard import standings
 

@@ -39,18 +39,18 @@ def run(
     reveal_private: bool = False,
     console: Console,
 ) -> int:
-    from ..sandbox.client import Zygote
+    from ..sandbox.backend import start
 
     assignment, submission = grade_verb.resolve(name, submission=submission, reference=reference, hidden=hidden, root=root)
     files = watch.student_files(assignment, submission if submission is not None else assignment.directory)
-    zygotes = [Zygote()]  # started first: its `import torch` overlaps ours
+    zygotes = [start()]  # started first: its `import torch` overlaps ours
 
     def grade_once() -> Report:
         from ..grading import grade
 
-        if zygotes[0].proc.poll() is not None:  # it died (killed by hand, out of memory): a new one
+        if not zygotes[0].alive:  # it died (killed by hand, out of memory): a new one
             zygotes[0].close()
-            zygotes[0] = Zygote()
+            zygotes[0] = start()
         return grade(
             assignment,
             submission,

@@ -26,7 +26,8 @@ from pathlib import Path
 
 from .. import colab, environment
 from ..manifest import Assignment
-from ..sandbox.client import Worker, WorkerSpec, Zygote
+from ..sandbox.backend import Backend
+from ..sandbox.client import WorkerSpec
 from ..sandbox.errors import StudentCrash, StudentError, StudentTimeout
 from ..session import explain, worker_limits
 from ..submission import NOTEBOOK_MODULE, Submission
@@ -70,7 +71,7 @@ def data_placement(assignment: Assignment) -> dict[str, str]:
 
 
 def run(
-    assignment: Assignment, submission: Submission, zygote: Zygote, *, hide: tuple[str, ...], isolate: bool = True, progress=None
+    assignment: Assignment, submission: Submission, zygote: Backend, *, hide: tuple[str, ...], isolate: bool = True, progress=None
 ) -> RunResult:
     """Runs the program; ``progress(budget.Progress)`` is called about twice a second meanwhile."""
     competition = assignment.competition
@@ -92,7 +93,7 @@ def run(
         isolate=isolate,
         output_limit=assignment.limits.output_bytes,
     )
-    worker = Worker(zygote, spec)
+    worker = zygote.worker(spec)
     try:
         message = ""
         watch = budget.Watch(worker, shown, budget=competition.time_budget, wall_cap=competition.wall_cap, progress=progress)
@@ -129,7 +130,7 @@ def _source(submission: Submission, entry: str) -> str:
     if path is None:
         return ""
     try:  # the submission's own file, read as the worker copy was: no link, nothing but a plain file
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return ""
     with open(fd, "rb") as f:
@@ -182,7 +183,7 @@ def read_prediction(folder: Path, name: str, writer: str, *, finished: bool = Tr
     """(text, "") or (None, why not), reading ``folder/name`` without following links."""
     path = folder / name
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         if not finished:
             return None, f"{writer} stopped before writing {name}"

@@ -149,10 +149,10 @@ def prepare(
     batch is refused (GraderError) unless ``allow_weak``. Returns (level, reason, whether
     only ``allow_weak`` let it through)."""
     from .. import policy, threads
-    from ..sandbox.client import Zygote
+    from ..sandbox.backend import start
 
     threads.limit_this_process()  # before torch is imported here: the policy of every path (grader/threads.py)
-    zygotes = [Zygote() for _ in range(jobs)]
+    zygotes = [start() for _ in range(jobs)]
     _STATE.update(zygotes=zygotes)
     level, reason = policy.probe(zygotes[0])  # before any student code runs; imports torch
     accepted = policy.require(assignment.name, "grade batch", level, reason, assignment.limits.min_isolation, allow_weak=allow_weak)
@@ -170,9 +170,9 @@ def child_start(n: int):
     replace a dead child gets a fresh zygote (the old one may be mid-request)."""
     zygotes = _STATE["zygotes"]
     if n >= len(zygotes):
-        from ..sandbox.client import Zygote
+        from ..sandbox.backend import start as start_backend
 
-        zygotes.append(Zygote())
+        zygotes.append(start_backend())
     zygote = zygotes[n]
 
     def start() -> None:
@@ -278,14 +278,14 @@ def gradebook_row(data: dict, record: shards.Record) -> list[str]:
         [data["student"]]
         + [_num(scores.get(t["id"], 0.0)) for t in record.tasks]
         + [_num(data.get("score", 0.0)), _num(record.max_score), "; ".join(data.get("modified", [])), data.get("grader_error", "")]
-        + [data.get("isolation", ""), "yes" if data.get("weak_isolation_accepted") else "", data.get("refused", "")]
+        + [data.get("isolation", ""), "yes" if data.get("weak_isolation_accepted") else "", data.get("refused", ""), data.get("backend", "")]
     )
 
 
 def write_gradebook(out: Path, record: shards.Record, rows: list[list[str]]) -> Path:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["student", *(t["id"] for t in record.tasks), "total", "max", "modified", "grader_error", "isolation", "weak_isolation_accepted", "refused"])
+    w.writerow(["student", *(t["id"] for t in record.tasks), "total", "max", "modified", "grader_error", "isolation", "weak_isolation_accepted", "refused", "backend"])
     w.writerows(sorted(rows, key=lambda row: row[0]))
     target = out / "gradebook.csv"
     atomic.write_text(target, buf.getvalue())

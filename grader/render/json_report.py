@@ -17,6 +17,7 @@ def as_dict(report: Report) -> dict:
         "max_score": report.max_score,
         "isolation": report.isolation,
         "isolation_reason": report.isolation_reason,
+        "backend": report.backend,
         "weak_isolation_accepted": report.weak_isolation_accepted,
         "modified": list(report.modified),
         "refused": report.refused,

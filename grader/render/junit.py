@@ -58,6 +58,7 @@ def render(report: Report) -> str:
     trust = [
         ("isolation", report.isolation),
         ("isolation_reason", report.isolation_reason),
+        ("backend", report.backend),
         ("weak_isolation_accepted", "true" if report.weak_isolation_accepted else "false"),
         ("modified", "; ".join(report.modified)),
     ]

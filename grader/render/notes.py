@@ -10,14 +10,15 @@ from ..results import Report
 
 
 def isolation_line(report: Report) -> str:
+    backend = f" · backend: {report.backend}" if report.backend else ""
     if report.isolation == policy.NO_STUDENT_CODE:
-        return f"isolation: {report.isolation}"
+        return f"isolation: {report.isolation}{backend}"
     line = f"isolation: {report.isolation}"
     if policy.below_top(report.isolation):
         line += f" — {policy.meaning(report.isolation)}"
         if report.isolation_reason:
             line += f" (why not stronger: {report.isolation_reason})"
-    return line
+    return line + backend
 
 
 def accepted_line(report: Report) -> str:

@@ -61,7 +61,7 @@ def _score(report: Report, console: Console) -> None:
     colour = "green" if report.all_passed else "red"
     console.print(
         f"\n[bold {colour}]Score: {_pts(report.score)}/{_pts(report.max_score)}[/]   "
-        f"[dim]hidden checks: {escape(report.hidden)} · isolation: {escape(report.isolation)} · {report.duration:.1f}s[/]"
+        f"[dim]hidden checks: {escape(report.hidden)} · isolation: {escape(report.isolation)} · backend: {escape(report.backend or '?')} · {report.duration:.1f}s[/]"
     )
 
 

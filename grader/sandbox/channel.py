@@ -4,6 +4,9 @@ Frame layout: ``!II`` (header length, buffer count), the UTF-8 JSON header, then
 each buffer ``!Q`` (length) and the bytes. The receiving side bounds every length
 before reading, so a hostile peer can neither make it allocate without limit nor
 block it past its deadline.
+
+The peer's death is seen either from a pidfd (Linux) or, where a host has none, from a
+``watch()`` callable asked every ``WATCH_INTERVAL`` seconds while a frame is awaited.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ HEAD = struct.Struct("!II")
 BUFLEN = struct.Struct("!Q")
 MAX_HEADER = 64 * 1024 * 1024
 MAX_BUFFERS = 100_000
+WATCH_INTERVAL = 0.05  # seconds between two watch() calls while waiting
 
 
 class ChannelClosed(Exception):
@@ -53,11 +57,12 @@ def send(sock: socket.socket, header: dict, buffers: list[bytes] = ()) -> None:
 
 
 class _Reader:
-    """Reads exact byte counts, honouring a deadline and a pidfd to watch."""
+    """Reads exact byte counts, honouring a deadline and a pidfd (or watch()) to watch."""
 
-    def __init__(self, sock: socket.socket, deadline: float | None, pidfd: int | None):
+    def __init__(self, sock: socket.socket, deadline: float | None, pidfd: int | None, watch=None):
         self.sock = sock
         self.deadline = deadline
+        self.watch = watch
         self.sel = selectors.DefaultSelector()
         self.sel.register(sock, selectors.EVENT_READ, "sock")
         if pidfd is not None:
@@ -85,11 +90,15 @@ class _Reader:
             timeout = None if self.deadline is None else self.deadline - time.monotonic()
             if timeout is not None and timeout <= 0:
                 raise ChannelTimeout()
+            if self.watch is not None:
+                timeout = WATCH_INTERVAL if timeout is None else min(timeout, WATCH_INTERVAL)
             ready = self.sel.select(timeout)
-            if not ready:
+            if not ready and self.watch is None:
                 raise ChannelTimeout()
+            if not ready and not self.watch():
+                continue  # still alive: the deadline is checked again above
             if not any(key.data == "sock" for key, _ in ready):
-                # Only the pidfd fired: the process is gone. Data it wrote before
+                # Only the pidfd fired (or watch() said so): the process is gone. Data it wrote before
                 # dying may still be buffered; drain without blocking, then give up.
                 self.sock.setblocking(False)
                 try:
@@ -113,6 +122,7 @@ def recv(
     *,
     deadline: float | None = None,
     pidfd: int | None = None,
+    watch=None,
     max_bytes: int = 1 << 34,
     max_header: int = MAX_HEADER,
     check_header=None,
@@ -123,8 +133,9 @@ def recv(
     anything is allocated for them;
     ``check_header(header, buffer_count)`` may raise FrameError to refuse a frame from its
     header alone, before any of its buffers is read (a reply out of turn, an error reply
-    that claims data)."""
-    reader = _Reader(sock, deadline, pidfd)
+    that claims data). ``watch()`` returns True once the peer is gone (where no pidfd is
+    to be had)."""
+    reader = _Reader(sock, deadline, pidfd, watch)
     buffers: list[bytearray] = []
     try:
         hlen, nbuf = HEAD.unpack(reader.exact(HEAD.size))

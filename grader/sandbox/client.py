@@ -1,4 +1,9 @@
-"""The trusted side of the sandbox: starts the zygote, spawns workers, makes calls.
+"""The trusted side of the sandbox, shared by every backend: the call protocol.
+
+A backend (backend.py: fork.py on Linux, spawn.py elsewhere) starts workers; every
+worker speaks the same protocol (load, run, call over channel.py frames, values in
+codec.py's form), implemented once here. A backend's worker adds how it starts, how
+its death is seen and described, and how its whole process tree is killed.
 
 Every failure of student code becomes a ``StudentError`` with a message a student
 can act on; the worker is then replaced so the next check starts clean.
@@ -6,25 +11,18 @@ can act on; the worker is then replaced so the next check starts clean.
 
 from __future__ import annotations
 
-import itertools
-import json
 import os
-import select
 import shutil
 import signal
-import socket
 import stat
-import subprocess
 import sys
-import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .. import threads
-from . import channel, isolation
-from .workdir import WorkDir
+from . import channel
 from .errors import (
     StudentBadOutput,
     StudentCrash,
@@ -37,8 +35,9 @@ from .errors import (
     StudentTimeout,
     forbidden_message,
 )
+from .limits import Limits
+from .workdir import WorkDir
 
-GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 READY_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 1 << 30  # a reply's tensors, at most (and never more than the worker's memory limit)
 MAX_REPLY_HEADER = 4 << 20  # a reply's structure (numbers, strings, nesting) as JSON; tensors travel as buffers
@@ -54,6 +53,27 @@ SAFE_ENV = {
 PASS_THROUGH = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
 
 
+GRADER_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+def interpreter_command(module: str) -> list[str]:
+    """A fresh interpreter running ``grader.sandbox.<module>.main()``: this grader's own
+    code, without the user's site-packages."""
+    bootstrap = (
+        "import sys; sys.path.insert(0, sys.argv[1]); "
+        f"import grader.sandbox.{module} as m; sys.path.remove(sys.argv[1]); m.main()"
+    )
+    return [sys.executable, "-s", "-c", bootstrap, GRADER_ROOT]
+
+
+def scrubbed_env(**extra: str) -> dict[str, str]:
+    """A worker's whole environment: nothing of the grader's but the pass-through knobs."""
+    env = dict(SAFE_ENV, **extra)
+    env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
+    env.update(threads.environment())  # the caller's thread count never reaches student code
+    return env
+
+
 def _signal_name(num: int) -> str:
     try:
         name = signal.Signals(num).name
@@ -63,66 +83,12 @@ def _signal_name(num: int) -> str:
     return name + extra.get(name, "")
 
 
-class Zygote:
-    """A running zygote process. Start it early: its `import torch` overlaps ours."""
-
-    def __init__(self) -> None:
-        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = dict(SAFE_ENV)
-        env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
-        env.update(threads.environment())  # the caller's thread count never reaches student code
-        env["GRADER_ZYGOTE_FD"] = str(child.fileno())
-        bootstrap = (
-            "import sys; sys.path.insert(0, sys.argv[1]); "
-            "import grader.sandbox.zygote as z; sys.path.remove(sys.argv[1]); z.main()"
-        )
-        self.proc = subprocess.Popen(
-            [sys.executable, "-s", "-c", bootstrap, GRADER_ROOT],
-            env=env,
-            pass_fds=[child.fileno()],
-            stdin=subprocess.DEVNULL,
-            cwd="/",
-            start_new_session=True,  # Ctrl-C in the terminal is for the grader, not the zygote
-        )
-        child.close()
-        self.control = parent
-        self._ready = False
-        self._lock = threading.Lock()
-
-    def wait_ready(self) -> None:
-        if self._ready:
-            return
-        try:
-            header, _ = channel.recv_with_fds(self.control, 0, timeout=READY_TIMEOUT)
-        except (channel.ChannelClosed, channel.ChannelTimeout, OSError) as e:
-            raise RuntimeError(f"the grader's worker process did not start ({type(e).__name__})") from None
-        if not header.get("ready"):
-            raise RuntimeError("the grader's worker process sent an unexpected greeting")
-        self._ready = True
-
-    def spawn(self, spec: dict, call_fd: int, status_fd: int) -> None:
-        self.wait_ready()
-        with self._lock:
-            channel.send_with_fds(self.control, spec, [call_fd, status_fd])
-
-    def close(self) -> None:
-        try:
-            self.control.close()
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-            self.proc.wait()
-
-
-_uid_counter = itertools.count()
-
-
 @dataclass(frozen=True)
 class WorkerSpec:
     """What a worker gets: a copy of the submission, limits, and the paths to hide."""
 
     files: tuple[tuple[str, str], ...]  # (path inside cwd, source path or text marker)
-    limits: isolation.Limits
+    limits: Limits
     hide: tuple[str, ...] = ()
     isolate: bool = True
     output_limit: int = 8000
@@ -130,66 +96,43 @@ class WorkerSpec:
 
 
 class Worker:
-    """One live worker process and its call socket."""
+    """One live worker process and its call socket: the protocol, whatever the backend.
 
-    def __init__(self, zygote: Zygote, spec: WorkerSpec):
+    A backend's subclass sets ``sock`` in ``_start`` and provides ``alive``, ``kill``,
+    ``_death`` (how it died, in words) and ``_release`` (wait for its tree, free what it
+    holds); ``_watch`` is what channel.recv watches while a reply is awaited.
+    """
+
+    backend = ""  # the backend's name, as reports give it
+    bounded_folder = False  # whether its folder is a tmpfs of a fixed size (Linux root: workdir.py)
+
+    def __init__(self, starter: Any, spec: WorkerSpec):
         self.spec = spec
         self.seq = 0
-        self.dir = WorkDir()
+        self.dir = WorkDir(bound=self.bounded_folder)
         self._output_pos = 0
-        self.pid = None
-        self.pidfd = None
         self._killed = False
         self.sock = None
-        self.status_r = None
-        self.isolation = isolation.NONE
+        self.isolation = "none"
         self.isolation_reason = ""  # why no stronger level was reached, in words
         try:
-            self._start(zygote, spec)
+            self._populate()
+            self._start(starter, spec)
         except BaseException:  # Ctrl-C or SIGTERM mid-start too: no folder or process left behind
             self.close()
             raise
 
-    def _start(self, zygote: Zygote, spec: WorkerSpec) -> None:
-        self._populate()
-        uid = None
-        if os.geteuid() == 0:
-            uid = isolation.worker_uid(next(_uid_counter))
-            for root, dirs, files in os.walk(self.base):
-                for name in dirs + files:
-                    os.lchown(os.path.join(root, name), uid, uid)
-            os.chown(self.cwd, uid, uid)
-            os.chmod(self.base, 0o711)
-        env = dict(SAFE_ENV, HOME=self.cwd, TMPDIR=self.cwd)
-        env.update({k: os.environ[k] for k in PASS_THROUGH if k in os.environ})
-        env.update(threads.environment())  # the caller's thread count never reaches student code
-        request = {
-            "cwd": self.cwd,
-            "output": self.output_path,
-            "env": env,
-            "limits": asdict(spec.limits),
-            "hide": list(spec.hide),
-            "roots": [os.path.expanduser("~")],
-            "uid": uid,
-            "isolate": spec.isolate,
-            "stage": self.dir.stage,
-        }
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        status_r, status_w = os.pipe()
-        try:
-            zygote.spawn(request, theirs.fileno(), status_w)
-        finally:
-            theirs.close()
-            os.close(status_w)
-        self.sock, self.status_r = ours, status_r
-        try:
-            hello, fds = channel.recv_with_fds(ours, 1, timeout=READY_TIMEOUT)
-            self.pid, self.pidfd = hello["pid"], fds[0]
-            ready, _ = channel.recv(ours, deadline=time.monotonic() + READY_TIMEOUT, pidfd=self.pidfd)
-            self.isolation = ready.get("isolation", isolation.NONE)
-            self.isolation_reason = str(ready.get("reason", ""))
-        except Exception as e:
-            raise RuntimeError(f"a grading worker failed to start ({type(e).__name__}: {e})") from None
+    def _start(self, starter: Any, spec: WorkerSpec) -> None:
+        raise NotImplementedError
+
+    def _watch(self) -> dict:
+        """channel.recv's arguments that watch this worker: a pidfd, or a watch() callable."""
+        raise NotImplementedError
+
+    def replace_after(self, error: StudentError) -> bool:
+        """Whether a call that failed with ``error`` retires this worker (always, by default:
+        the next check starts from a fresh one)."""
+        return True
 
     def _populate(self) -> None:
         for rel, src in self.spec.files:
@@ -216,12 +159,7 @@ class Worker:
 
     @property
     def alive(self) -> bool:
-        # once we have sent SIGKILL the worker is gone for our purposes, even if the
-        # kernel has not finished it yet (the pidfd turns readable only at its exit)
-        if self.pidfd is None or self._killed:
-            return False
-        ready, _, _ = select.select([self.pidfd], [], [], 0)
-        return not ready
+        raise NotImplementedError
 
     def read_output(self, *, tail: bool = False) -> str:
         """What the student printed since the last read, cut to the output limit for display:
@@ -252,7 +190,7 @@ class Worker:
         try:
             channel.send(self.sock, header, buffers)
             return channel.recv(
-                self.sock, deadline=time.monotonic() + timeout, pidfd=self.pidfd,
+                self.sock, deadline=time.monotonic() + timeout, **self._watch(),
                 max_bytes=self.max_reply_bytes, max_header=MAX_REPLY_HEADER, check_header=self._check_reply,
             )  # fmt: skip
         except channel.ChannelTimeout:
@@ -334,8 +272,10 @@ class Worker:
             self.kill()
             raise StudentBadOutput(f"`{function}` sent back a reply out of turn")
         if not reply.get("ok"):
-            self.kill()  # replace after any failure, so the next check starts clean
-            raise _error_from_reply(reply.get("error"), function)
+            error = _error_from_reply(reply.get("error"), function)
+            if self.replace_after(error):
+                self.kill()  # replaced after a failure, so the next check starts clean
+            raise error
         try:
             decoder = Decoder(rbuf, originals, writable=writable)
             value = decoder.decode(reply["result"])  # an argument it returns arrives as the worker's copy
@@ -356,67 +296,44 @@ class Worker:
         return value
 
     def _death(self) -> str:
-        """Describe how the worker died, from the status its keeper reports."""
-        status = None
-        ready, _, _ = select.select([self.status_r], [], [], 2.0)
-        if ready:
-            try:
-                status = json.loads(os.read(self.status_r, 4096) or b"null")
-            except (OSError, ValueError):
-                status = None
-        self.kill()
-        if not isinstance(status, dict) or not isinstance(status.get("status"), int):
-            return "stopped unexpectedly"
-        raw = status["status"]
-        if os.WIFSIGNALED(raw):
-            sig = os.WTERMSIG(raw)
-            hint = " — perhaps it ran out of memory" if sig == signal.SIGKILL else ""
-            return f"was killed by {_signal_name(sig)}{hint}"
-        code = os.WEXITSTATUS(raw)
-        return f"exited with status {code} (student code must not call sys.exit or os._exit)"
-
-    def _wait_tree_gone(self, timeout: float = 10.0) -> None:
-        """Until the keeper closes the status pipe, after killing the worker's whole tree
-        (so no process of it outlives close(): a result written next is nobody else's)."""
-        deadline = time.monotonic() + timeout
-        while self.status_r is not None:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            ready, _, _ = select.select([self.status_r], [], [], left)
-            try:
-                if ready and not os.read(self.status_r, 4096):
-                    return
-            except OSError:
-                return
+        """How the worker died, in words ("was killed by SIGSEGV ..."); kills what is left."""
+        raise NotImplementedError
 
     def kill(self) -> None:
-        self._killed = True
-        if self.pidfd is not None:
-            try:
-                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
-            except (ProcessLookupError, OSError):
-                pass
+        raise NotImplementedError
+
+    def _release(self) -> None:
+        """After kill(): returns once the worker's whole tree is gone, and frees what it holds."""
 
     def close(self) -> None:
         self.kill()
         if self.sock is not None:
             self.sock.close()
-        self._wait_tree_gone()
-        for fd in (self.pidfd, self.status_r):
-            if fd is not None:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        self.pidfd = self.status_r = None
+        self._release()
         self.dir.remove()
+
+
+def death_of(status: int | None, *, signaled: int | None = None) -> str:
+    """A worker's end in words: killed by ``signaled`` (a signal number), or exited with
+    ``status`` (None: unknown)."""
+    if signaled is not None:
+        hint = " — perhaps it ran out of memory" if signaled == getattr(signal, "SIGKILL", 9) else ""
+        return f"was killed by {_signal_name(signaled)}{hint}"
+    if status is None:
+        return "stopped unexpectedly"
+    return f"exited with status {status} (student code must not call sys.exit or os._exit)"
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_OPEN_FLAGS = getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
 
 
 def _copy_plain_file(src: str, dest: str) -> None:
     """Copy without following a link at ``src`` (the submission's file: a link there could
     point at the grader's own files), and only a regular file."""
-    fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK)
+    if not _NOFOLLOW and os.path.islink(src):  # a host without O_NOFOLLOW (Windows)
+        raise OSError(f"{src} is a symbolic link")
+    fd = os.open(src, os.O_RDONLY | _NOFOLLOW | _OPEN_FLAGS)
     with open(fd, "rb") as source:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(f"{src} is not a plain file")
@@ -479,11 +396,16 @@ def _exception_text(err: dict, subject: str, when: str = "") -> str:
     return text
 
 
-def probe_level(zygote: Zygote, *, isolate: bool = True) -> tuple[str, str]:
-    """The isolation level a worker reaches on this host, and why not more ("" at the top
-    level): found by starting one empty worker, so it is exactly what grading will get."""
-    worker = Worker(zygote, WorkerSpec(files=(), limits=isolation.Limits(memory_bytes=512 * 1024 * 1024), isolate=isolate))
-    try:
-        return worker.isolation, worker.isolation_reason
-    finally:
-        worker.close()
+def probe_level(backend: Any, *, isolate: bool = True) -> tuple[str, str]:
+    """The isolation level a worker of ``backend`` reaches on this host, and why not more
+    ("" at the top level): exactly what grading will get."""
+    return backend.probe(isolate=isolate)
+
+
+def __getattr__(name: str) -> Any:
+    # the old import paths of the fork backend's classes, loaded only when asked for
+    if name == "Zygote":
+        from .fork import Zygote
+
+        return Zygote
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

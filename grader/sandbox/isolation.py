@@ -27,22 +27,13 @@ from dataclasses import dataclass
 
 from . import landlock, linux, rootfs, seccomp
 from .levels import LANDLOCK, NAMESPACES, NONE
+from .limits import Limits  # noqa: F401 - its old import path
 
 # Each worker of a root grader gets a uid of its own: every grading process (a batch
 # forks many) draws from a block of its own, keyed by its pid, so no two live graders
 # ever share a worker uid. 500 per block x pid_max (4194304) stays below 2**32 - 1.
 UID_BASE = 1_900_000_000
 UID_BLOCK = 500
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Resource limits for one worker (plain data so the zygote can receive it)."""
-
-    memory_bytes: int
-    open_files: int = 256
-    processes: int = 128
-    file_bytes: int = 256 * 1024 * 1024
 
 
 @dataclass(frozen=True)

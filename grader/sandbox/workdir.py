@@ -5,10 +5,11 @@ the submission and what it writes), ``output.log`` and ``stage/`` (where the wor
 mounts its new root). The grading process's pid in the name lets a later run remove
 what a killed one left behind.
 
-When the grader is root, ``work/`` is a tmpfs of a fixed size, so a worker cannot fill
-the host's disk however many files it writes (the file-size rlimit bounds only each
-file). Elsewhere (a non-root grader, a container that may not mount) the folder lives
-on the host's disk, bounded per file only, as docs/security.md says.
+When the grader is root on Linux (the fork backend), ``work/`` is a tmpfs of a fixed
+size, so a worker cannot fill the host's disk however many files it writes (the
+file-size rlimit bounds only each file). Elsewhere (a non-root grader, a container that
+may not mount, the portable backend) the folder lives on the host's disk, bounded per
+file at most, as docs/security.md says.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _swept = False
 
 
 class WorkDir:
-    def __init__(self, disk_bytes: int = DISK_BYTES):
+    def __init__(self, disk_bytes: int = DISK_BYTES, *, bound: bool = True):
         sweep()
         self.base = tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-")
         self.cwd = os.path.join(self.base, "work")
@@ -34,7 +35,7 @@ class WorkDir:
         os.makedirs(self.cwd)
         os.makedirs(self.stage)
         open(self.output, "wb").close()
-        self.bounded = _bound(self.cwd, disk_bytes)
+        self.bounded = bound and _bound(self.cwd, disk_bytes)
 
     def remove(self) -> None:
         if self.bounded:
@@ -44,7 +45,7 @@ class WorkDir:
 
 def _bound(folder: str, size: int) -> bool:
     """A tmpfs of ``size`` bytes on ``folder``, when this process may mount (root)."""
-    if os.geteuid() != 0 or not hasattr(os, "sched_getaffinity"):  # Linux root only
+    if not _root() or not hasattr(os, "sched_getaffinity"):  # Linux root only
         return False
     from . import linux
 
@@ -56,6 +57,8 @@ def _bound(folder: str, size: int) -> bool:
 
 
 def _unmount(folder: str) -> None:
+    if not os.path.ismount(folder):
+        return
     from . import linux
 
     try:
@@ -82,20 +85,25 @@ def sweep() -> None:
             continue
         path = os.path.join(tmp, name)
         try:
-            if os.lstat(path).st_uid != os.geteuid() or _alive(int(match.group(1))):
+            if os.lstat(path).st_uid != _euid() or _alive(int(match.group(1))):
                 continue
         except OSError:
             continue
-        if os.geteuid() == 0:
+        if _root():
             _unmount(os.path.join(path, "work"))
         shutil.rmtree(path, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    import psutil  # not os.kill(pid, 0): on Windows that would end the process
+
+    return psutil.pid_exists(pid)
+
+
+def _euid() -> int:
+    """Our effective uid; on Windows (no uids) 0, which is also what lstat gives as owner."""
+    return os.geteuid() if hasattr(os, "geteuid") else 0
+
+
+def _root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0

@@ -141,6 +141,34 @@ def _flush() -> None:
             pass
 
 
+def settle_in(output: str, cwd: str, env: dict) -> None:
+    """Before any student code, whatever the backend: stdout and stderr into the output
+    file, stdin from nothing, the worker's own folder and (scrubbed) environment."""
+    out = os.open(output, os.O_WRONLY | os.O_APPEND | getattr(os, "O_BINARY", 0))
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(out, 1)
+    os.dup2(out, 2)
+    os.close(out)
+    os.close(null)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+
+
+def begin(sock, cwd: str, level: str, reason: str) -> None:
+    """A contained worker's life, whatever its backend: say it is ready (at ``level``,
+    and why not more), then answer calls on student modules in ``cwd`` until the end."""
+    import torch
+
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    sys.path[:] = [cwd] + [p for p in sys.path if p]
+    sys.argv = ["submission"]
+    channel.send(sock, {"ready": True, "isolation": level, "reason": reason})
+    serve(sock, StudentModules(cwd))
+
+
 def serve(sock, modules: StudentModules) -> None:
     """Answers requests until the socket closes."""
     while True:

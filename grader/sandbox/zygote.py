@@ -21,7 +21,6 @@ import json
 import os
 import signal
 import socket
-import sys
 
 from . import channel, isolation, linux, rootfs
 
@@ -142,30 +141,11 @@ def _worker(spec: dict, call_fd: int, plan: isolation.Plan) -> None:
         os.setsid()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
         signal.signal(sig, signal.SIG_DFL)
-    out = os.open(spec["output"], os.O_WRONLY | os.O_APPEND)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.dup2(out, 1)
-    os.dup2(out, 2)
-    os.close(out)
-    os.close(null)
-    os.chdir(spec["cwd"])
-    os.environ.clear()
-    os.environ.update(spec["env"])
+    from .worker import begin, settle_in
+
+    settle_in(spec["output"], spec["cwd"], spec["env"])
     level, reason = isolation.contain(plan)
-
-    import torch
-
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
-    sys.path[:] = [spec["cwd"]] + [p for p in sys.path if p]
-    sys.argv = ["submission"]
-    sock = socket.socket(fileno=call_fd)
-    channel.send(sock, {"ready": True, "isolation": level, "reason": reason})
-
-    from .worker import StudentModules, serve
-
-    serve(sock, StudentModules(spec["cwd"]))
+    begin(socket.socket(fileno=call_fd), spec["cwd"], level, reason)
 
 
 if __name__ == "__main__":
