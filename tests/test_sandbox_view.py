@@ -31,8 +31,6 @@ from grader.sandbox.errors import StudentError
 from tests.conftest import REPO, SECRET
 from tests.own_processes import worker_processes
 
-PROBE = '''
-import os
 
 @pytest.fixture(scope="session")
 def zygote(fork_zygote):
@@ -40,6 +38,9 @@ def zygote(fork_zygote):
     (tests/test_portable.py has the portable backend's own)."""
     return fork_zygote
 
+
+PROBE = '''
+import os
 
 def probe(paths, writes):
     seen = {}
