@@ -88,6 +88,15 @@ def pytest_configure(config: pytest.Config) -> None:
         state.start_zygote()
 
 
+def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config) -> None:
+    """A plain ``pytest`` run says, as every report does, how student code was run."""
+    state = config.stash.get(STATE, None)
+    session = state.session if state is not None else None
+    if session is not None and session.isolation:
+        why = f" (why not stronger: {session.isolation_reason})" if session.isolation_reason else ""
+        terminalreporter.write_line(f"grader: isolation: {session.isolation} · backend: {session.backend.name}{why}")
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     state = config.stash.get(STATE, None)
     if state is not None:

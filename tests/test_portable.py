@@ -6,6 +6,7 @@ and leave no process behind. Every report names its backend and isolation level.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 
 import psutil
@@ -88,8 +89,17 @@ TOUCHED_MEMORY = ("import torch\nkeep = [torch.ones(32 << 20) for _ in range(12)
 CALLS = {
     **{case: HOSTILE_CALLS[case] for case in ("infinite_loop", "os_exit_in_call", "segfault", "bytearray_4x_memory_limit")},
     "huge_output": HUGE_OUTPUT,
-    "touched_memory_bomb": TOUCHED_MEMORY,
 }
+
+
+@pytest.fixture
+def roomy_course(course, tmp_path):
+    """The test course with time for a memory bomb to touch its pages (10 s calls)."""
+    root = tmp_path / "course"
+    shutil.copytree(course / "assignments", root / "assignments")
+    manifest_path = root / "assignments" / "hw1" / "assignment.toml"
+    manifest_path.write_text(manifest_path.read_text().replace("call_timeout = 1", "call_timeout = 10"))
+    return root
 
 
 @pytest.mark.parametrize("case", sorted(CALLS))
@@ -103,6 +113,30 @@ def test_hostile_call_gains_nothing(case, grade_spawn, reference_source, spawn):
     assert _task(report, "losses").score == 1, [c.message for c in _task(report, "losses").checks]
     if case == "huge_output":
         assert "output truncated at" in check.output and len(check.output) < 20_000
+    assert _workers_left(spawn) == []
+
+
+def test_a_memory_bomb_is_stopped(roomy_course, reference_source, spawn, tmp_path):
+    path = tmp_path / "regression.py"
+    path.write_text(_with_predict(reference_source, TOUCHED_MEMORY[0]))
+    report = grade(manifest.find("hw1", roomy_course), path, include_hidden=False, zygote=spawn)
+    check = _predict_check(report)
+    assert _task(report, "predict").score == 0 and "memory" in check.message, check.message
+    assert _task(report, "losses").score == 1
+    assert _workers_left(spawn) == []
+
+
+def test_a_killed_worker_is_never_reused(spawn):
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.limits import Limits
+
+    worker = spawn.worker(WorkerSpec(files=(), limits=Limits(memory_bytes=1 << 30)))
+    try:
+        assert worker.alive
+        worker.kill()
+        assert not worker.alive  # at once, not only once the exit is seen
+    finally:
+        worker.close()
     assert _workers_left(spawn) == []
 
 

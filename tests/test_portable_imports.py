@@ -1,22 +1,20 @@
 """No Linux-only code on the student's path: with os.fork, os.pidfd_open,
 signal.pidfd_send_signal and fd passing gone, and ``resource`` and ``fcntl`` hidden from
 grader code (tests/portable/sitecustomize.py, in the grader and in its workers alike),
-every grader module but the Linux backend's imports, `grade --help` and `grade list`
-work, the portable backend is chosen by itself and grades hw2's reference to full
-marks, and a memory bomb is stopped by polling alone (no rlimits to fall back on)."""
+every grader module but the Linux backend's imports, `grade --help`, `grade list` and
+`pytest assignments/hw2/tests` work, the portable backend is chosen by itself and
+grades hw2's reference to full marks, and a memory bomb is stopped by polling alone
+(no rlimits to fall back on)."""
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
-import pytest
-
 from tests.conftest import REPO
-from tests.test_portable import TOUCHED_MEMORY
+from tests.test_portable import TOUCHED_MEMORY, roomy_course  # noqa: F401 - a fixture
 from tests.test_hostile import _with_predict
 
 HOOK = REPO / "tests" / "portable"
@@ -53,6 +51,13 @@ def test_grade_help_and_list():
     assert all(name in listed.stdout for name in ("hw1", "hw2", "hw3", "hw4")), listed.stdout
 
 
+def test_pytest_runs_the_student_tests():
+    done = _python("-m", "pytest", "-q", "-p", "no:cacheprovider", str(REPO / "assignments" / "hw2" / "tests"), cwd=str(REPO))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-2000:]  # the stubs fail, nothing crashes
+    assert "`linear_forward` is not implemented yet" in done.stdout and "INTERNALERROR" not in done.stdout
+    assert "grader: isolation: none · backend: spawn" in done.stdout, done.stdout[-2000:]
+
+
 def test_portable_grading_gives_the_reference_full_marks():
     result = _grade_here(str(REPO), "hw2", "reference")
     assert result["chosen"] == "spawn"
@@ -62,16 +67,6 @@ def test_portable_grading_gives_the_reference_full_marks():
     assert (report["backend"], report["isolation"]) == ("spawn", "none")
     assert "this Python has no os.fork" in report["isolation_reason"]
     assert "no rlimits on this platform" in report["isolation_reason"]  # the worker ran hooked too
-
-
-@pytest.fixture
-def roomy_course(course, tmp_path):
-    """The test course with time for a memory bomb to be seen by polling (10 s calls)."""
-    root = tmp_path / "course"
-    shutil.copytree(course / "assignments", root / "assignments")
-    manifest = root / "assignments" / "hw1" / "assignment.toml"
-    manifest.write_text(manifest.read_text().replace("call_timeout = 1", "call_timeout = 10"))
-    return root
 
 
 def test_a_memory_bomb_is_stopped_by_polling(roomy_course, reference_source, tmp_path):
