@@ -29,16 +29,17 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def child(isolate: bool, workers: int) -> None:
     sys.path.insert(0, REPO)
     from grader.sandbox import isolation
-    from grader.sandbox.client import Worker, WorkerSpec, Zygote
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.fork import Zygote
 
     zygote = Zygote()
     zygote.wait_ready()
     spec = WorkerSpec(files=(), limits=isolation.Limits(memory_bytes=1 << 30), isolate=isolate)
-    Worker(zygote, spec).close()  # warm
+    zygote.worker(spec).close()  # warm
     times, level = [], None
     for _ in range(workers):
         start = time.perf_counter()
-        worker = Worker(zygote, spec)
+        worker = zygote.worker(spec)
         times.append((time.perf_counter() - start) * 1000)
         level = worker.isolation
         worker.close()

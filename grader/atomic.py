@@ -21,7 +21,8 @@ def write_text(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            os.fchmod(f.fileno(), 0o644)  # as an ordinary file would be, not mkstemp's 0600
+            if hasattr(os, "fchmod"):  # not on Windows (before 3.13), where modes mean little
+                os.fchmod(f.fileno(), 0o644)  # as an ordinary file would be, not mkstemp's 0600
             f.write(text)
         os.replace(tmp, path)
     except BaseException:

@@ -210,3 +210,27 @@ def test_authoritative_formats_refuse_the_portable_backend(monkeypatch, tmp_path
     assert result.exit_code == 2, result.output
     assert "isolation none is below the minimum landlock" in result.output and "GRADER_BACKEND=spawn" in result.output
     assert not out.exists()
+
+
+def test_batch_without_fork_grades_one_after_another(monkeypatch, tmp_path):
+    """Where multiprocessing has no fork (Windows), `grade batch` grades in its own process."""
+    import csv
+    import multiprocessing
+
+    from grader.cli import main
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "alice.py").write_text((REPO / "reference" / "hw4" / "normalization.py").read_text())
+    (folder / "bob.py").write_text((REPO / "assignments" / "hw4" / "normalization.py").read_text())
+    monkeypatch.setenv("GRADER_BACKEND", "spawn")
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: ["spawn"])
+    monkeypatch.setattr(multiprocessing, "get_context", lambda method=None: pytest.fail(f"a {method} pool was started"))
+    out = tmp_path / "grades"
+    args = ["batch", "hw4", str(folder), "--root", str(REPO), "-j", "2", "--out", str(out), "--allow-weak-isolation"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    with open(out / "gradebook.csv", newline="") as f:
+        book = {row["student"]: row for row in csv.DictReader(f)}
+    assert (book["alice"]["total"], book["bob"]["total"]) == ("8", "0")
+    assert {row["backend"] for row in book.values()} == {"spawn"} and {row["isolation"] for row in book.values()} == {"none"}

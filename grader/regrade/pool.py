@@ -69,6 +69,11 @@ def run_all(
     """Runs ``run(job)`` for every job in ``size`` forked children; yields each Outcome as
     it comes. ``start(n)`` is called in the parent before the n-th child is forked (0, 1,
     ... and on for replacements) and returns what that child runs first."""
+    if "fork" not in multiprocessing.get_all_start_methods():  # Windows: one job after another, here
+        start(0)()
+        for job in jobs:
+            yield Outcome(job, run(job))
+        return
     context = multiprocessing.get_context("fork")
     todo = deque(jobs)
     forked = 0
