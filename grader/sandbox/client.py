@@ -35,9 +35,11 @@ from .errors import (
     StudentTimeout,
     forbidden_message,
 )
+from .levels import NONE
 from .limits import Limits
 from .workdir import WorkDir
 
+GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 READY_TIMEOUT = 60.0
 MAX_REPLY_BYTES = 1 << 30  # a reply's tensors, at most (and never more than the worker's memory limit)
 MAX_REPLY_HEADER = 4 << 20  # a reply's structure (numbers, strings, nesting) as JSON; tensors travel as buffers
@@ -51,9 +53,6 @@ SAFE_ENV = {
 }
 # CPU-only knobs a grader may choose to pass through (thread counts); nothing else.
 PASS_THROUGH = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
-
-
-GRADER_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 def interpreter_command(module: str) -> list[str]:
@@ -113,7 +112,7 @@ class Worker:
         self._output_pos = 0
         self._killed = False
         self.sock = None
-        self.isolation = "none"
+        self.isolation = NONE
         self.isolation_reason = ""  # why no stronger level was reached, in words
         try:
             self._populate()

@@ -6,8 +6,9 @@ over the same channel, codec and protocol as a forked one (client.py). It is rep
 after a failure, like a forked one, except after a stub's ``NotImplementedError``:
 nothing but the raise ran, and a new interpreter costs an ``import torch`` (seconds,
 where a fork costs milliseconds). One interpreter is started ahead, so the first
-worker is warm when the first check needs it, and once a worker has been replaced one
-spare is kept ahead for the next replacement.
+worker is warm when the first check needs it; once a worker has been replaced or has
+ended, one is kept ahead for the next (a replacement, the next submission of a batch,
+a re-grade), so a Spawner stays warm across sessions until ``close()``.
 
 From outside, with psutil rather than platform code: the time limit (the reply's
 deadline), death (polled), memory (the whole tree's resident size polled against the
@@ -96,6 +97,7 @@ class Spawner:
         self._lock = threading.Lock()
         self._spare: _Interpreter | None = _Interpreter()  # now: its `import torch` overlaps ours
         self._handed = 0
+        self._closed = False
         self._live: set[SpawnWorker] = set()
 
     def take(self, worker: "SpawnWorker") -> _Interpreter:
@@ -109,8 +111,12 @@ class Spawner:
         return interpreter
 
     def forget(self, worker: "SpawnWorker") -> None:
+        """A worker is gone: the next one (a replacement, the next submission, a re-grade)
+        starts warming now."""
         with self._lock:
             self._live.discard(worker)
+            if self._spare is None and not self._closed:
+                self._spare = _Interpreter()
 
     def worker(self, spec: WorkerSpec) -> "SpawnWorker":
         return SpawnWorker(self, spec)
@@ -122,6 +128,7 @@ class Spawner:
     def close(self) -> None:
         """Every worker it handed out is killed with its tree, and the spare with it."""
         with self._lock:
+            self._closed = True
             live, self._live = list(self._live), set()
             spare, self._spare = self._spare, None
         for worker in live:
@@ -237,6 +244,7 @@ class SpawnWorker(Worker):
         self._killed = True
         if self.proc is not None and self.proc.returncode is None:  # not reaped: its pid is still its own
             kill_tree(self.proc.pid, list(self._family.values()))
+        self.spawner.forget(self)  # its successor starts warming now
 
     def _release(self) -> None:
         if self.proc is not None:
@@ -245,7 +253,6 @@ class SpawnWorker(Worker):
             except subprocess.TimeoutExpired:
                 pass
         psutil.wait_procs([p for p in self._family.values() if _running(p)], timeout=5)
-        self.spawner.forget(self)
 
 
 def _running(process: psutil.Process) -> bool:

@@ -1,4 +1,5 @@
-"""The zygote: a fresh interpreter that has imported torch and forks workers.
+"""The zygote of the Linux fork backend (fork.py): a fresh interpreter that has
+imported torch and forks workers.
 
 It is started with a scrubbed environment, holds no secrets, has run no torch op
 (forking after a parallel op deadlocks OpenMP) and has not touched CUDA. For each
