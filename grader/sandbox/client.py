@@ -305,11 +305,13 @@ class Worker:
         """After kill(): returns once the worker's whole tree is gone, and frees what it holds."""
 
     def close(self) -> None:
-        self.kill()
-        if self.sock is not None:
-            self.sock.close()
-        self._release()
-        self.dir.remove()
+        try:
+            self.kill()
+            if self.sock is not None:
+                self.sock.close()
+            self._release()
+        finally:  # even when Ctrl-C or SIGTERM lands mid-close
+            self.dir.remove()
 
 
 def death_of(status: int | None, *, signaled: int | None = None) -> str:

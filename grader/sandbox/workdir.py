@@ -32,10 +32,15 @@ class WorkDir:
         self.cwd = os.path.join(self.base, "work")
         self.output = os.path.join(self.base, "output.log")
         self.stage = os.path.join(self.base, "stage")
-        os.makedirs(self.cwd)
-        os.makedirs(self.stage)
-        open(self.output, "wb").close()
-        self.bounded = bound and _bound(self.cwd, disk_bytes)
+        self.bounded = False
+        try:
+            os.makedirs(self.cwd)
+            os.makedirs(self.stage)
+            open(self.output, "wb").close()
+            self.bounded = bound and _bound(self.cwd, disk_bytes)
+        except BaseException:  # Ctrl-C or SIGTERM mid-way too: no folder left behind
+            self.remove()
+            raise
 
     def remove(self) -> None:
         if self.bounded:
