@@ -118,6 +118,10 @@ class Spawner:
             if self._spare is None and not self._closed:
                 self._spare = _Interpreter()
 
+    @property
+    def alive(self) -> bool:
+        return not self._closed  # nothing of its own to die: each worker is its own interpreter
+
     def worker(self, spec: WorkerSpec) -> "SpawnWorker":
         return SpawnWorker(self, spec)
 
