@@ -112,8 +112,8 @@ class Watch:
         self.cpu = 0.0
         self.stopped_for: str | None = None  # "cpu" or "wall" once it stopped the run
         self._measured = True
-        # the worker's keeper: processes the worker leaves behind are re-parented to it
-        self._root = parent_of(worker.pid) if worker.pid else None
+        # on the fork backend the worker's keeper: what the worker leaves behind is re-parented to it
+        self._root = worker.tree_root
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="grader-budget", daemon=True)
 

@@ -103,6 +103,7 @@ class Worker:
     """
 
     backend = ""  # the backend's name, as reports give it
+    pid: int | None = None  # the worker process's pid, once started
     bounded_folder = False  # whether its folder is a tmpfs of a fixed size (Linux root: workdir.py)
 
     def __init__(self, starter: Any, spec: WorkerSpec):
@@ -159,6 +160,11 @@ class Worker:
     @property
     def alive(self) -> bool:
         raise NotImplementedError
+
+    @property
+    def tree_root(self) -> int | None:
+        """The process below which everything the worker started is found (for a CPU budget)."""
+        return self.pid
 
     def read_output(self, *, tail: bool = False) -> str:
         """What the student printed since the last read, cut to the output limit for display:

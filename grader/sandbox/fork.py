@@ -142,6 +142,16 @@ class ForkWorker(Worker):
             raise RuntimeError(f"a grading worker failed to start ({type(e).__name__}: {e})") from None
 
     @property
+    def tree_root(self) -> int | None:
+        """The keeper: a child subreaper, so what the worker leaves behind is re-parented to it."""
+        import psutil
+
+        try:
+            return psutil.Process(self.pid).ppid() if self.pid else None
+        except psutil.Error:
+            return None
+
+    @property
     def alive(self) -> bool:
         # once we have sent SIGKILL the worker is gone for our purposes, even if the
         # kernel has not finished it yet (the pidfd turns readable only at its exit)

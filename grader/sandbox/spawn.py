@@ -159,6 +159,7 @@ class SpawnWorker(Worker):
     def _start(self, spawner: Spawner, spec: WorkerSpec) -> None:
         interpreter = spawner.take(self)
         self.proc, self.sock = interpreter.proc, interpreter.sock
+        self.pid = self.proc.pid
         self._process = psutil.Process(self.proc.pid)
         request = {
             "cwd": self.cwd,
