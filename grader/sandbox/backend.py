@@ -13,7 +13,7 @@ serves any number of sessions (a batch, a re-grade) until ``close()``:
     backend.worker(spec)           a started client.Worker for one submission
     backend.probe(isolate=...)     (level, why not more) that a worker reaches here
     backend.alive                  False once it can start no more workers: start another
-    backend.close()                every worker and helper process gone
+    backend.close()                every worker gone, and the zygote or spare interpreter
 """
 
 from __future__ import annotations
