@@ -133,6 +133,7 @@ def test_a_killed_worker_is_never_reused(spawn):
     worker = spawn.worker(WorkerSpec(files=(), limits=Limits(memory_bytes=1 << 30)))
     try:
         assert worker.alive
+        assert worker.tree_root == worker.pid == worker.proc.pid  # a CPU budget counts its own tree
         worker.kill()
         assert not worker.alive  # at once, not only once the exit is seen
     finally:
@@ -234,3 +235,17 @@ def test_batch_without_fork_grades_one_after_another(monkeypatch, tmp_path):
         book = {row["student"]: row for row in csv.DictReader(f)}
     assert (book["alice"]["total"], book["bob"]["total"]) == ("8", "0")
     assert {row["backend"] for row in book.values()} == {"spawn"} and {row["isolation"] for row in book.values()} == {"none"}
+
+
+def test_a_program_runs_with_one_thread_and_a_cpu_budget(tmp_path, monkeypatch, spawn):
+    """A training run on the portable backend: the thread policy reaches it, and its CPU
+    is counted under the worker itself (the trusted process is not its parent in the tree)."""
+    from tests.test_competition import LINEAR, _check, _run_in
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "4")
+    shows = "import os, torch\nprint(f'threads={torch.get_num_threads()} omp={os.environ.get(\"OMP_NUM_THREADS\")}')\n" + LINEAR
+    report = _run_in(tmp_path, spawn, shows)
+    check = _check(report, "train.py runs to the end")
+    assert "threads=1 omp=1" in check.output, check.message
+    assert report.competition is not None and 0 < report.competition.run_cpu_seconds < 30
+    assert report.backend == "spawn"
