@@ -6,6 +6,8 @@ Markers (on a check or a whole module via ``pytestmark``):
 - ``@pytest.mark.points(2)`` — this check's weight within its task (default 1).
 - ``@pytest.mark.visibility("hidden")`` — override the visibility given by the folder.
 - ``@pytest.mark.time_limit(30)`` — wall-clock seconds per student call in this check.
+- ``@pytest.mark.structure`` — this check tests shapes, keys, types or a premise only: it
+  can take its share away but earns it only when every value check of its task passes.
 
 The plugin is inert unless pytest is told which assignment it grades, by
 ``--grader-assignment`` or by collecting checks from inside an assignment folder.
@@ -25,6 +27,7 @@ import pytest
 
 from . import manifest as manifest_mod
 from . import submission as submission_mod
+from .checks.returns import Returned, expected_from, mismatch
 from .errors import GraderError
 from .sandbox.errors import StudentError, StudentForbidden
 from .sandbox.worker import seed_torch
@@ -55,12 +58,14 @@ class CheckMeta:
     visibility: str
     time_limit: float | None
     problem: str | None = None  # a mistake in how the check was written
+    structure: bool = False  # a gate: points only when the task's value checks pass
 
 
 @dataclass
 class CheckRecord:
     seed: int = 0
     output: list[str] = field(default_factory=list)
+    last_call: tuple[str, Any] | None = None  # (function, Returned): what the latest call gave back
 
 
 META = pytest.StashKey[CheckMeta]()
@@ -81,6 +86,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(weight): this check's weight within its task (default 1)")
     config.addinivalue_line("markers", "visibility(level): 'public' or 'hidden', overriding the folder's")
     config.addinivalue_line("markers", "time_limit(seconds): wall-clock limit per call into student code")
+    config.addinivalue_line("markers", "structure: checks shapes, keys, types or a premise only; scores only when the task's value checks pass")
     state = State(config)
     config.stash[STATE] = state
     if config.getoption("grader_assignment"):
@@ -104,6 +110,7 @@ class State:
         self.own_zygote = False
         self.session = None
         self.reference = None
+        self._returns: dict[str, tuple[str, ...] | None] = {}
 
     def settings_from_options(self) -> Settings:
         opt = self.config.getoption
@@ -179,6 +186,14 @@ class State:
             self.reference = ReferenceModules(self.settings.assignment, base)
         return self.reference
 
+    def documented_return(self, function: str) -> tuple[str, ...] | None:
+        """What the trusted definition (reference, else the released stub) says ``function`` returns."""
+        if function not in self._returns:
+            settings, file = self.settings, self.settings.assignment.file_of(function)
+            paths = [d / file for d in (settings.hidden_dir, settings.assignment.directory) if d is not None and file]
+            self._returns[function] = expected_from(paths, function)
+        return self._returns[function]
+
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
@@ -242,7 +257,8 @@ def _meta(item: pytest.Item, settings: Settings) -> CheckMeta:
             visibility = value
     time_limit, bad = _positive(item, "time_limit", "a positive number of seconds")
     problem = bad or problem
-    return CheckMeta(task=task, weight=weight, visibility=visibility, time_limit=time_limit, problem=problem)
+    structure = item.get_closest_marker("structure") is not None
+    return CheckMeta(task=task, weight=weight, visibility=visibility, time_limit=time_limit, problem=problem, structure=structure)
 
 
 def _positive(item: pytest.Item, marker: str, wanted: str) -> tuple[float | None, str | None]:
@@ -321,6 +337,7 @@ class StudentProxy:
                 raise
             if result.output:
                 self._record.output.append(result.output)
+            self._record.last_call = (name, Returned.of(result.value))
             return result.value
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -382,6 +399,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status is None:
         return
     record = item.stash.get(RECORD, CheckRecord())
+    unusable = _unusable_result(item, call, record) if status == "error" else None
+    if unusable is not None:
+        status, message = "fail", unusable
     if status in ("fail", "error") and call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError):
         report.longrepr = message  # a student's mistake reads as a sentence, not a traceback
     report.user_properties.append(
@@ -396,9 +416,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 "output": "".join(record.output),
                 "phase": report.when,
                 "violation": call.excinfo is not None and isinstance(call.excinfo.value, StudentForbidden),
+                "structure": meta.structure,
             },
         )
     )
+
+
+# what a check meets when it unpacks or indexes a result of the wrong kind
+_UNPACKING_ERRORS = (TypeError, ValueError, AttributeError, IndexError, KeyError)
+
+
+def _unusable_result(item: pytest.Item, call: pytest.CallInfo, record: CheckRecord) -> str | None:
+    """The student's fault, said as such, when a check broke on the student's result
+    ("`batchnorm_backward` returned None; expected a tuple (dx, dgamma, dbeta)")."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if call.when != "call" or record.last_call is None or not isinstance(exc, _UNPACKING_ERRORS) or isinstance(exc, StudentError):
+        return None
+    function, returned = record.last_call
+    return mismatch(function, returned, item.config.stash[STATE].documented_return(function))
 
 
 def _classify(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str | None, str]:

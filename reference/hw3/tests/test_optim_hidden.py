@@ -2,6 +2,7 @@
 against torch.optim.Adam, convergence where the lectures say each method helps, the
 schedule everywhere, and Hessians in rotated coordinates."""
 
+import copy
 import math
 
 import pytest
@@ -65,6 +66,33 @@ def test_adam_matches_torch_optim_adam(student, ref, device, dtype):
         assert_close(w, ref_w, name=f"next_w after step {step} (as torch.optim.Adam computes it)")
 
 
+# every documented config key at a value far from its default, state included, so a rule
+# that reads a key under another name (or not at all) lands elsewhere
+def _far_from_defaults(name, w):
+    state = lambda scale: (torch.rand_like(w) + 0.5) * scale  # noqa: E731
+    return {
+        "sgd": lambda: {"lr": 0.37},
+        "sgd_momentum": lambda: {"lr": 0.2, "momentum": 0.3, "velocity": state(0.4)},
+        "adagrad": lambda: {"lr": 0.2, "eps": 0.5, "sum_sq": state(2.0), "t": 3},
+        "rmsprop": lambda: {"lr": 0.2, "decay_rate": 0.5, "eps": 0.5, "cache": state(2.0)},
+        "adam": lambda: {"lr": 0.2, "beta1": 0.5, "beta2": 0.7, "eps": 0.5, "m": state(0.3), "v": state(2.0), "t": 4},
+    }[name]()
+
+
+@pytest.mark.parametrize("name", _rules(*RULES))
+def test_every_config_key_is_read(student, ref, name):
+    w = torch.randn(6, dtype=torch.float64)
+    config = _far_from_defaults(name, w)
+    for step in (1, 2):
+        dw = torch.randn(6, dtype=torch.float64)
+        # expected values first, from a copy the student never sees
+        ref_w, ref_config = getattr(ref, name)(w.clone(), dw.clone(), copy.deepcopy(config))
+        w, config = getattr(student, name)(w, dw, config)
+        assert_close(w, ref_w, name=f"next_w after step {step} (every config key set, none at its default)")
+        for key in STATE.get(name, []):
+            assert_close(config.get(key), ref_config[key], name=f"config[{key!r}] after step {step}")
+
+
 def _quadratic(w):
     a = torch.tensor([1.0, 100.0], dtype=w.dtype)  # condition number 100
     return 0.5 * (a * w * w).sum(), a * w
@@ -124,12 +152,44 @@ def _rotated(eigenvalues, seed):
 @pytest.mark.parametrize(
     "eigenvalues, kind",
     [([2.0, 0.5, 3.0], "local_min"), ([-1.0, -4.0], "local_max"), ([1.0, -1e-3, 2.0], "saddle"),
-     ([1.0, 0.0, 2.0], "degenerate"), ([-1.0, 5e-7, -2.0], "degenerate"), ([3.0, -2.0, 2e-7], "saddle"), ([1e-3], "local_min")],
+     ([1.0, 0.0, 2.0], "degenerate"), ([-1.0, 5e-7, -2.0], "degenerate"), ([3.0, -2.0, 2e-7], "saddle"), ([1e-3], "local_min"),
+     # each side of the default tol (1e-6)
+     ([1.0, 2e-6], "local_min"), ([1.0, -2e-6], "saddle"), ([-1.0, -2e-6], "local_max"), ([-1.0, 5e-7], "degenerate"),
+     # a large scale: tol is absolute, so 1e-3 is far from 0 even beside 2e4
+     ([1e4, 1e-3, 2e4], "local_min"), ([-1e4, -1e-3], "local_max"), ([2e4, -1e-3], "saddle")],
 )  # fmt: skip
 def test_classification_in_rotated_coordinates(student, eigenvalues, kind):
     h, _ = _rotated(eigenvalues, len(eigenvalues))
     got = student.classify_critical_point(h)
     assert got == kind, f"a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+
+
+@pytest.mark.task("critical_points")
+@pytest.mark.parametrize(
+    "eigenvalues, tol, kind",
+    [([1.0, 0.05], 0.1, "degenerate"), ([1.0, 0.2], 0.1, "local_min"), ([1.0, -0.05], 0.1, "degenerate"),
+     ([1.0, -0.2], 0.1, "saddle"), ([1.0, 1e-9], 1e-12, "local_min"), ([-3.0, 40.0], 50.0, "degenerate")],
+)  # fmt: skip
+def test_classification_reads_tol(student, eigenvalues, tol, kind):
+    h, _ = _rotated(eigenvalues, len(eigenvalues) + 7)
+    got = student.classify_critical_point(h, tol=tol)
+    assert got == kind, f"with tol={tol}, a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+
+
+@pytest.mark.task("critical_points")
+@pytest.mark.parametrize(
+    "eigenvalues, tol, escapes",
+    [([1.0, -5e-7], None, False), ([1.0, -2e-6], None, True), ([1.0, -0.05], 0.1, False), ([1.0, -0.2], 0.1, True)],
+)  # fmt: skip
+def test_escape_direction_reads_tol(student, eigenvalues, tol, escapes):
+    h, q = _rotated(eigenvalues, 11)
+    v = student.escape_direction(h) if tol is None else student.escape_direction(h, tol=tol)
+    said = "the default tol" if tol is None else f"tol={tol}"
+    if not escapes:
+        assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {v!r}"
+        return
+    assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {v!r}"
+    assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, f"the direction should be the eigenvector of {min(eigenvalues)}"
 
 
 @pytest.mark.task("critical_points")
