@@ -399,7 +399,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status is None:
         return
     record = item.stash.get(RECORD, CheckRecord())
-    unusable = _unusable_result(item, call, record) if status == "error" else None
+    unusable = _unusable_result(item, call, record) if status in ("fail", "error") else None
     if unusable is not None:
         status, message = "fail", unusable
     if status in ("fail", "error") and call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError):
@@ -422,15 +422,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     )
 
 
-# what a check meets when it unpacks or indexes a result of the wrong kind
-_UNPACKING_ERRORS = (TypeError, ValueError, AttributeError, IndexError, KeyError)
-
-
 def _unusable_result(item: pytest.Item, call: pytest.CallInfo, record: CheckRecord) -> str | None:
-    """The student's fault, said as such, when a check broke on the student's result
-    ("`batchnorm_backward` returned None; expected a tuple (dx, dgamma, dbeta)")."""
+    """When the latest call returned the wrong kind of value (None, a tensor for a tuple,
+    too few items), that is what a failure says, whatever the check then tripped on
+    (``TypeError: cannot unpack non-iterable NoneType object``): "`batchnorm_backward`
+    returned None; expected a tuple (dx, dgamma, dbeta)"."""
     exc = call.excinfo.value if call.excinfo is not None else None
-    if call.when != "call" or record.last_call is None or not isinstance(exc, _UNPACKING_ERRORS) or isinstance(exc, StudentError):
+    if call.when != "call" or record.last_call is None or isinstance(exc, (StudentError, CheckDefinitionError)):
         return None
     function, returned = record.last_call
     return mismatch(function, returned, item.config.stash[STATE].documented_return(function))

@@ -56,12 +56,34 @@ def test_zeroing_every_argument_scores_nothing_on_hw2(hw2, grade_file):
     scores = task_scores(report)
     # linear_backward and mlp got full marks when the worker's zeroing reached the checks' tensors
     assert scores["linear_backward"] == 0, scores
-    # every check that compares values fails; the one left (a shapes-and-keys check on
-    # mlp_loss, issue 13 class 3) tests no value at all
+    # every check that compares values fails; the one left, a shapes-and-keys check on
+    # mlp_loss, is a structure check and earns nothing while the values are wrong
     passed = {c.name for c in report.checks if c.status == "pass"}
     assert passed <= {"test_mlp_loss_shapes"}, passed
-    assert all(v == 0 for k, v in scores.items() if k != "mlp"), scores
-    assert report.score < 1, report.score
+    assert report.score == 0, scores
+
+
+OVERWRITES = {
+    # (assignment, task, reference line, the same line after an in-place overwrite of an input):
+    # computed in one process, the reference afterwards would agree with the wrong answer
+    "mse_loss_copies_y_into_pred": ("hw1", "losses", "    return ((pred - y) ** 2).mean()\n",
+                                    "    pred.copy_(y)\n    return ((pred - y) ** 2).mean()\n"),
+    "sigmoid_backward_zeroes_dout": ("hw2", "activations_backward", "    return dout * cache * (1 - cache)\n",
+                                     "    dout.zero_()\n    return dout\n"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(OVERWRITES))
+def test_overwriting_an_input_in_place_does_not_move_the_expected_value(case, hw1, hw2, grade_file):
+    name, task, old, new = OVERWRITES[case]
+    assignment = {"hw1": hw1, "hw2": hw2}[name]
+    reference = (assignment.reference_dir / assignment.files[0]).read_text()
+    assert reference.count(old) == 1, old
+    report = grade_file(assignment, reference.replace(old, new))
+    scores, full = task_scores(report), task_points(report)
+    assert scores[task] < full[task], scores
+    spared = {"gradient_descent"} if name == "hw1" else set()  # it reports its losses with mse_loss
+    assert all(v == full[k] for k, v in scores.items() if k != task and k not in spared), scores
 
 
 def test_zeroing_every_argument_scores_nothing_on_hw4(hw4, grade_file):

@@ -179,7 +179,8 @@ def test_classification_reads_tol(student, eigenvalues, tol, kind):
 @pytest.mark.task("critical_points")
 @pytest.mark.parametrize(
     "eigenvalues, tol, escapes",
-    [([1.0, -5e-7], None, False), ([1.0, -2e-6], None, True), ([1.0, -0.05], 0.1, False), ([1.0, -0.2], 0.1, True)],
+    [pytest.param([1.0, -5e-7], None, False, id="stays-default-tol"), pytest.param([1.0, -2e-6], None, True, id="escapes-default-tol"),
+     pytest.param([1.0, -0.05], 0.1, False, id="stays-tol-0.1"), pytest.param([1.0, -0.2], 0.1, True, id="escapes-tol-0.1")],
 )  # fmt: skip
 def test_escape_direction_reads_tol(student, eigenvalues, tol, escapes):
     h, q = _rotated(eigenvalues, 11)
@@ -189,6 +190,7 @@ def test_escape_direction_reads_tol(student, eigenvalues, tol, escapes):
         assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {v!r}"
         return
     assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {v!r}"
+    assert_close(v.norm(), torch.tensor(1.0, dtype=v.dtype), name="|escape direction|")
     assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, f"the direction should be the eigenvector of {min(eigenvalues)}"
 
 
