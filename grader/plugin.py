@@ -66,6 +66,8 @@ class CheckRecord:
     seed: int = 0
     output: list[str] = field(default_factory=list)
     last_call: tuple[str, Any] | None = None  # (function, Returned): what the latest call gave back
+    # objects a call updated in place (declared in_place), with their names and the function
+    changed: list[tuple[Any, str, str]] = field(default_factory=list)
 
 
 META = pytest.StashKey[CheckMeta]()
@@ -324,6 +326,9 @@ class StudentProxy:
 
         def invoke(args: tuple, kwargs: dict, keep_objects: bool) -> Any:
             __tracebackhide__ = True
+            # what the call may change, as held before it (a tensor it replaces counts too:
+            # whether a check is right cannot depend on the student's style)
+            self._record.changed.extend(self._declared(name, args, kwargs))
             try:
                 result = self._session.call(name, args, kwargs, timeout=self._timeout, seed=self._record.seed, keep_objects=keep_objects)
             except StudentError as e:
@@ -338,6 +343,7 @@ class StudentProxy:
             if result.output:
                 self._record.output.append(result.output)
             self._record.last_call = (name, Returned.of(result.value))
+            self._record.changed.extend(self._declared(name, args, kwargs))
             return result.value
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -354,6 +360,20 @@ class StudentProxy:
         call.keeping_objects = keeping_objects
         return call
 
+    def _declared(self, function: str, args: tuple, kwargs: dict) -> list[tuple[Any, str, str]]:
+        """The objects a call of ``function`` may change for the check (its declared
+        ``in_place`` arguments and what they hold), each with its name."""
+        task = self._session.assignment.task_of(function)
+        if task is None or not task.in_place:
+            return []
+        found = []
+        for key, param in task.in_place_arguments(function).items():
+            if type(key) is int and key < len(args):
+                found.extend((obj, where, function) for obj, where in _reachable(args[key], param))
+            elif type(key) is str and key in kwargs:
+                found.extend((obj, where, function) for obj, where in _reachable(kwargs[key], param))
+        return found
+
     @property
     def output(self) -> str:
         """Everything the student's code printed during this check so far."""
@@ -361,14 +381,61 @@ class StudentProxy:
 
 
 @pytest.fixture
-def student(request: pytest.FixtureRequest) -> StudentProxy:
+def student(request: pytest.FixtureRequest):
     state = request.config.stash[STATE]
     if state.settings is None:
         state.settings_for(Path(request.node.path))
     meta = request.node.stash.get(META, None)
     record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
     timeout = (meta.time_limit if meta and meta.time_limit else None) or state.settings.assignment.limits.call_timeout
-    return StudentProxy(state.grading_session(), record, timeout, meta.task if meta else None)
+    yield StudentProxy(state.grading_session(), record, timeout, meta.task if meta else None)
+    record.changed.clear()  # the record outlives the check: let its arguments go
+
+
+def _reachable(obj: Any, name: str, depth: int = 0):
+    """``obj`` and the dicts, lists and tensors inside it, each with the name a message gives it."""
+    if isinstance(obj, (dict, list)) or hasattr(obj, "data_ptr"):
+        yield obj, name
+    if depth < 8 and type(obj) is dict:
+        for k, v in obj.items():
+            yield from _reachable(v, f"{name}[{k!r}]", depth + 1)
+    elif depth < 8 and type(obj) in (list, tuple):
+        for i, v in enumerate(obj):
+            yield from _reachable(v, f"{name}[{i}]", depth + 1)
+
+
+class CheckedReference:
+    """``ref`` for one check: the reference functions, refusing an argument that a student
+    call of this check has already changed in place (a declared ``in_place`` argument).
+    Expected values come from inputs as the check made them: computed before the call,
+    or from a ``copy.deepcopy`` the student never sees."""
+
+    def __init__(self, modules, record: CheckRecord):
+        self._modules = modules
+        self._record = record
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        function = getattr(self._modules, name)
+        if not callable(function):
+            return function
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            __tracebackhide__ = True
+            if self._record.changed:
+                changed = {id(obj): (where, by) for obj, where, by in self._record.changed}
+                for obj, where in _reachable(list(args) + list(kwargs.values()), "the arguments"):
+                    if id(obj) in changed:
+                        was, by = changed[id(obj)]
+                        raise CheckDefinitionError(
+                            f"ref.{name} was given {was} after `{by}` changed it in place: compute expected values "
+                            "before the student's call, or from a copy.deepcopy the student never sees"
+                        )
+            return function(*args, **kwargs)
+
+        call.__name__ = name
+        return call
 
 
 @pytest.fixture
@@ -376,7 +443,8 @@ def ref(request: pytest.FixtureRequest):
     state = request.config.stash[STATE]
     if state.settings is None:
         state.settings_for(Path(request.node.path))
-    return state.reference_modules()
+    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
+    return CheckedReference(state.reference_modules(), record)
 
 
 @pytest.fixture(params=["cpu", "cuda"])

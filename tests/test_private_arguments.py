@@ -280,3 +280,72 @@ def test_bad_in_place_is_one_line(tmp_path, text, expected):
     message = str(err.value)
     assert "assignment.toml: " in message and expected in message, message
     assert "\n" not in message
+
+
+# --- expected values from pristine inputs: ref refuses what a student call changed --------
+
+ORDER_CHECKS = '''
+import copy
+
+import pytest
+import torch
+
+from grader.checks import assert_close
+
+
+def _inputs():
+    x = torch.tensor([[1.0, 2.0], [3.0, 6.0]], dtype=torch.float64)
+    return x, torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+
+
+@pytest.mark.task("batchnorm_forward")
+def test_reference_after_the_student_on_the_same_dict(student, ref):
+    x, gamma, beta = _inputs()
+    bn_param = {"mode": "train", "momentum": 0.5}
+    student.batchnorm_forward.keeping_objects(x, gamma, beta, bn_param)
+    ref.batchnorm_forward(x, gamma, beta, bn_param)  # would start from the student's running statistics
+
+
+@pytest.mark.task("batchnorm_forward")
+def test_reference_given_a_tensor_from_inside_the_changed_dict(student, ref):
+    x, gamma, beta = _inputs()
+    mean = torch.zeros(2, dtype=torch.float64)
+    bn_param = {"mode": "train", "running_mean": mean}
+    student.batchnorm_forward.keeping_objects(x, gamma, beta, bn_param)
+    ref.batchnorm_forward(x, gamma, beta, {"mode": "train", "running_mean": mean})
+
+
+@pytest.mark.task("batchnorm_forward")
+def test_reference_first_from_a_copy(student, ref):
+    x, gamma, beta = _inputs()
+    bn_param = {"mode": "train", "momentum": 0.5}
+    ref_param = copy.deepcopy(bn_param)
+    expected, _ = ref.batchnorm_forward(x, gamma, beta, ref_param)
+    out, _ = student.batchnorm_forward.keeping_objects(x, gamma, beta, bn_param)
+    assert_close(out, expected, name="out")
+    assert_close(bn_param["running_mean"], ref_param["running_mean"], name="running_mean")
+'''
+
+
+def test_ref_refuses_an_argument_a_student_call_changed_in_place(tmp_path, zygote):
+    from grader.grading import grade
+
+    root = tmp_path / "course"
+    shutil.copytree(REPO / "assignments" / "hw4", root / "assignments" / "hw4")
+    shutil.copytree(REPO / "reference" / "hw4", root / "reference" / "hw4")
+    (root / "reference" / "hw4" / "tests" / "test_normalization_hidden.py").write_text(ORDER_CHECKS)
+    hw4 = manifest.find("hw4", root)
+    path = tmp_path / "sub" / "normalization.py"
+    path.parent.mkdir()
+    shutil.copy(REPO / "reference" / "hw4" / "normalization.py", path)
+    report = grade(hw4, path, zygote=zygote)
+    by_name = {c.name: c for c in report.checks if c.visibility == "hidden"}
+    assert by_name["test_reference_first_from_a_copy"].status == "pass", by_name["test_reference_first_from_a_copy"].message
+    expected = {
+        "test_reference_after_the_student_on_the_same_dict": "ref.batchnorm_forward was given bn_param after `batchnorm_forward` changed it in place",
+        "test_reference_given_a_tensor_from_inside_the_changed_dict": "ref.batchnorm_forward was given bn_param['running_mean'] after",
+    }
+    for name, start in expected.items():
+        check = by_name[name]
+        assert check.status == "error" and check.message.startswith(start), (name, check.message)
+        assert "compute expected values before the student's call, or from a copy.deepcopy" in check.message

@@ -107,7 +107,8 @@ def test_eval_with_small_running_variances(student, ref, device, dtype):
     x = (rm + torch.randn(3, 5, dtype=torch.float64) * rv.sqrt() * 2).to(dtype).to(device)
     gamma, beta = torch.tensor([1.0, 2.0, 0.5, 1.5, 1.0], dtype=dtype, device=device), torch.zeros(5, dtype=dtype, device=device)
     for given in ({}, {"eps": 1e-5}, {"eps": 1e-3}):
-        stats = lambda t: {"mode": "eval", "running_mean": rm.to(t).to(device), "running_var": rv.to(t).to(device), **given}  # noqa: E731
+        # fresh tensors for every call (.to() of a float64 tensor to float64 is the tensor itself)
+        stats = lambda t: {"mode": "eval", "running_mean": rm.to(t, copy=True).to(device), "running_var": rv.to(t, copy=True).to(device), **given}  # noqa: E731
         slack, (expected,) = _slack(lambda *a: ref.batchnorm_forward(*a, stats(a[0].dtype))[:1], x, gamma, beta)
         out, _ = student.batchnorm_forward.keeping_objects(x, gamma, beta, stats(dtype))
         said = f"eps={given['eps']}" if given else "the default eps"
