@@ -27,7 +27,6 @@ import pytest
 
 from . import manifest as manifest_mod
 from . import submission as submission_mod
-from .checks.returns import Returned, expected_from, mismatch
 from .errors import GraderError
 from .sandbox.errors import StudentError, StudentForbidden
 from .sandbox.worker import seed_torch
@@ -191,6 +190,8 @@ class State:
     def documented_return(self, function: str) -> tuple[str, ...] | None:
         """What the trusted definition (reference, else the released stub) says ``function`` returns."""
         if function not in self._returns:
+            from .checks.returns import expected_from
+
             settings, file = self.settings, self.settings.assignment.file_of(function)
             paths = [d / file for d in (settings.hidden_dir, settings.assignment.directory) if d is not None and file]
             self._returns[function] = expected_from(paths, function)
@@ -342,6 +343,8 @@ class StudentProxy:
                 raise
             if result.output:
                 self._record.output.append(result.output)
+            from .checks.returns import Returned  # not at import: grader.checks imports torch
+
             self._record.last_call = (name, Returned.of(result.value))
             self._record.changed.extend(self._declared(name, args, kwargs))
             return result.value
@@ -366,12 +369,14 @@ class StudentProxy:
         task = self._session.assignment.task_of(function)
         if task is None or not task.in_place:
             return []
+        from .reference import reachable
+
         found = []
         for key, param in task.in_place_arguments(function).items():
             if type(key) is int and key < len(args):
-                found.extend((obj, where, function) for obj, where in _reachable(args[key], param))
+                found.extend((obj, where, function) for obj, where in reachable(args[key], param))
             elif type(key) is str and key in kwargs:
-                found.extend((obj, where, function) for obj, where in _reachable(kwargs[key], param))
+                found.extend((obj, where, function) for obj, where in reachable(kwargs[key], param))
         return found
 
     @property
@@ -392,59 +397,15 @@ def student(request: pytest.FixtureRequest):
     record.changed.clear()  # the record outlives the check: let its arguments go
 
 
-def _reachable(obj: Any, name: str, depth: int = 0):
-    """``obj`` and the dicts, lists and tensors inside it, each with the name a message gives it."""
-    if isinstance(obj, (dict, list)) or hasattr(obj, "data_ptr"):
-        yield obj, name
-    if depth < 8 and type(obj) is dict:
-        for k, v in obj.items():
-            yield from _reachable(v, f"{name}[{k!r}]", depth + 1)
-    elif depth < 8 and type(obj) in (list, tuple):
-        for i, v in enumerate(obj):
-            yield from _reachable(v, f"{name}[{i}]", depth + 1)
-
-
-class CheckedReference:
-    """``ref`` for one check: the reference functions, refusing an argument that a student
-    call of this check has already changed in place (a declared ``in_place`` argument).
-    Expected values come from inputs as the check made them: computed before the call,
-    or from a ``copy.deepcopy`` the student never sees."""
-
-    def __init__(self, modules, record: CheckRecord):
-        self._modules = modules
-        self._record = record
-
-    def __getattr__(self, name: str):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        function = getattr(self._modules, name)
-        if not callable(function):
-            return function
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            __tracebackhide__ = True
-            if self._record.changed:
-                changed = {id(obj): (where, by) for obj, where, by in self._record.changed}
-                for obj, where in _reachable(list(args) + list(kwargs.values()), "the arguments"):
-                    if id(obj) in changed:
-                        was, by = changed[id(obj)]
-                        raise CheckDefinitionError(
-                            f"ref.{name} was given {was} after `{by}` changed it in place: compute expected values "
-                            "before the student's call, or from a copy.deepcopy the student never sees"
-                        )
-            return function(*args, **kwargs)
-
-        call.__name__ = name
-        return call
-
-
 @pytest.fixture
 def ref(request: pytest.FixtureRequest):
     state = request.config.stash[STATE]
     if state.settings is None:
         state.settings_for(Path(request.node.path))
+    from .reference import CheckedReference
+
     record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
-    return CheckedReference(state.reference_modules(), record)
+    return CheckedReference(state.reference_modules(), record.changed)
 
 
 @pytest.fixture(params=["cpu", "cuda"])
@@ -498,6 +459,8 @@ def _unusable_result(item: pytest.Item, call: pytest.CallInfo, record: CheckReco
     exc = call.excinfo.value if call.excinfo is not None else None
     if call.when != "call" or record.last_call is None or isinstance(exc, (StudentError, CheckDefinitionError)):
         return None
+    from .checks.returns import mismatch
+
     function, returned = record.last_call
     return mismatch(function, returned, item.config.stash[STATE].documented_return(function))
 

@@ -333,12 +333,15 @@ def test_ref_refuses_an_argument_a_student_call_changed_in_place(tmp_path, zygot
     root = tmp_path / "course"
     shutil.copytree(REPO / "assignments" / "hw4", root / "assignments" / "hw4")
     shutil.copytree(REPO / "reference" / "hw4", root / "reference" / "hw4")
-    (root / "reference" / "hw4" / "tests" / "test_normalization_hidden.py").write_text(ORDER_CHECKS)
+    # a module name of its own: grading runs in this process import check modules by name
+    (root / "reference" / "hw4" / "tests" / "test_normalization_hidden.py").unlink()
+    (root / "reference" / "hw4" / "tests" / "test_reference_order_hidden.py").write_text(ORDER_CHECKS)
     hw4 = manifest.find("hw4", root)
     path = tmp_path / "sub" / "normalization.py"
     path.parent.mkdir()
     shutil.copy(REPO / "reference" / "hw4" / "normalization.py", path)
     report = grade(hw4, path, zygote=zygote)
+    assert report.hidden == "run" and not report.errors, (report.hidden, report.errors)
     by_name = {c.name: c for c in report.checks if c.visibility == "hidden"}
     assert by_name["test_reference_first_from_a_copy"].status == "pass", by_name["test_reference_first_from_a_copy"].message
     expected = {

@@ -8,8 +8,7 @@ inputs), and compare every gradient with autograd through the reference forward.
 import pytest
 import torch
 
-from grader.checks import assert_close
-from grader.gradcheck import check_directional
+from grader.checks import assert_close, check_directional
 
 
 @pytest.mark.task("linear_forward")

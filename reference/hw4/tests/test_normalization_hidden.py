@@ -7,8 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import assert_close
-from grader.gradcheck import assert_gradients
+from grader.checks import assert_close, assert_gradients
 
 DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 
