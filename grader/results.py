@@ -115,15 +115,15 @@ def score_tasks(assignment: Assignment, checks: list[CheckResult]) -> tuple[Task
         total = sum(c.weight for c in mine if c.status != "skip")
         values = [c for c in mine if not c.structure and c.status != "skip"]
         values_right = bool(values) and all(c.status == "pass" for c in values)
+        earns = lambda c: c.status == "pass" and (values_right or not c.structure)  # noqa: E731
         scored = []
         for c in mine:
             share = task.points * c.weight / total if total and c.status != "skip" else 0.0
-            earns = c.status == "pass" and (values_right or not c.structure)
-            if c.status == "pass" and not earns:
+            if c.status == "pass" and not earns(c):
                 c = _replace(c, message=GATED)
             # exact shares: rounding is for display only, or totals stop adding up
-            scored.append(_replace(c, max_score=share, score=share if earns else 0.0))
-        passed = sum(c.weight for c in mine if c.status == "pass" and (values_right or not c.structure))
+            scored.append(_replace(c, max_score=share, score=share if earns(c) else 0.0))
+        passed = sum(c.weight for c in mine if earns(c))
         score = task.points * passed / total if total else 0.0  # not a sum of shares: 9 x 1/9 != 1
         if any(c.violation for c in mine):
             score = 0.0

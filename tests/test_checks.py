@@ -1,4 +1,5 @@
-"""assert_close: mismatches of kind first, then the worst element, and it can fail."""
+"""The comparison helpers: mismatches of kind first, then NaN/inf and the worst element, with
+enough digits; and the sentence for a result of the wrong kind. Every one can fail."""
 
 from __future__ import annotations
 

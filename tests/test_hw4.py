@@ -51,6 +51,11 @@ MISTAKES = {
         "    inv_std = 1.0 / torch.sqrt(var + eps)\n",
         '    inv_std = 1.0 / torch.sqrt(var) if mode == "eval" else 1.0 / torch.sqrt(var + eps)\n',
     ),
+    "standardize_small_std_taken_for_zero": (
+        "standardize",
+        "    scale = torch.where(std > 0, std, torch.ones_like(std))\n",
+        "    scale = torch.where(std > 1e-3, std, torch.ones_like(std))\n",
+    ),
     "standardize_with_sample_std": ("standardize", "    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()", "    std = train_x.std(dim=0)"),
     "standardize_test_with_its_own_statistics": (
         "standardize",

@@ -171,7 +171,7 @@ def check_directional(
             shifted[k] = x - eps * v
             minus = float(_loss(forward, shifted, d))
             numeric = (plus - minus) / (2 * eps)
-            analytic = float((g.detach().to(torch.float64).cpu() * v).sum())
+            analytic = float((g.detach().to(torch.float64) * v).sum())
             scale = max(abs(numeric), float(g.detach().abs().max()) if g.numel() else 0.0, 1e-12)
             # written so that NaN fails: `abs(nan) > tol` is False
             if not abs(analytic - numeric) <= rtol * scale + 1e-7:

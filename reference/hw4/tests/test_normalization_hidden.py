@@ -39,6 +39,18 @@ def test_standardize_matches_reference(student, ref, device, dtype, offset):
         assert_close(g, e.to(dtype), atol=1e-6 + 10 * s if dtype == torch.float32 else 1e-10, name=name)
 
 
+@pytest.mark.task("standardize")
+def test_standardize_divides_by_a_small_but_nonzero_std(student, ref, device):
+    """Each side of the documented threshold (std == 0 is only centred): a std of 1e-4
+    is divided by, not mistaken for a constant column."""
+    train = torch.randn(32, 3, dtype=torch.float64, device=device) * torch.tensor([1.0, 1e-4, 0.0], dtype=torch.float64, device=device) + 2.0
+    test = torch.randn(5, 3, dtype=torch.float64, device=device) * 1e-4 + 2.0
+    got = student.standardize(train, test)
+    expected = ref.standardize(train, test)
+    for name, g, e in zip(("train_n", "test_n", "mean", "std"), got, expected):
+        assert_close(g, e, name=f"{name} (a column with std 1e-4 beside a constant one)")
+
+
 def _bn(dtype, device, n=16, d=6, offset=3.0):
     x = _data(n, d, dtype, device, offset=offset, scale=2.0)
     gamma = _data(d, 1, dtype, device).reshape(d) + 1
