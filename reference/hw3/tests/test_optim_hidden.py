@@ -152,11 +152,7 @@ def _rotated(eigenvalues, seed):
 @pytest.mark.parametrize(
     "eigenvalues, kind",
     [([2.0, 0.5, 3.0], "local_min"), ([-1.0, -4.0], "local_max"), ([1.0, -1e-3, 2.0], "saddle"),
-     ([1.0, 0.0, 2.0], "degenerate"), ([-1.0, 5e-7, -2.0], "degenerate"), ([3.0, -2.0, 2e-7], "saddle"), ([1e-3], "local_min"),
-     # each side of the default tol (1e-6)
-     ([1.0, 2e-6], "local_min"), ([1.0, -2e-6], "saddle"), ([-1.0, -2e-6], "local_max"), ([-1.0, 5e-7], "degenerate"),
-     # a large scale: tol is absolute, so 1e-3 is far from 0 even beside 2e4
-     ([1e4, 1e-3, 2e4], "local_min"), ([-1e4, -1e-3], "local_max"), ([2e4, -1e-3], "saddle")],
+     ([1.0, 0.0, 2.0], "degenerate"), ([-1.0, 5e-7, -2.0], "degenerate"), ([3.0, -2.0, 2e-7], "saddle"), ([1e-3], "local_min")],
 )  # fmt: skip
 def test_classification_in_rotated_coordinates(student, eigenvalues, kind):
     h, _ = _rotated(eigenvalues, len(eigenvalues))
@@ -164,34 +160,40 @@ def test_classification_in_rotated_coordinates(student, eigenvalues, kind):
     assert got == kind, f"a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
 
 
-@pytest.mark.task("critical_points")
-@pytest.mark.parametrize(
-    "eigenvalues, tol, kind",
-    [([1.0, 0.05], 0.1, "degenerate"), ([1.0, 0.2], 0.1, "local_min"), ([1.0, -0.05], 0.1, "degenerate"),
-     ([1.0, -0.2], 0.1, "saddle"), ([1.0, 1e-9], 1e-12, "local_min"), ([-3.0, 40.0], 50.0, "degenerate")],
-)  # fmt: skip
-def test_classification_reads_tol(student, eigenvalues, tol, kind):
-    h, _ = _rotated(eigenvalues, len(eigenvalues) + 7)
-    got = student.classify_critical_point(h, tol=tol)
-    assert got == kind, f"with tol={tol}, a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+# (eigenvalues, tol or None for the default 1e-6, kind): each side of the default tol; a
+# large scale, where tol stays absolute (1e-3 is far from 0 even beside 2e4); tol given
+AROUND_TOL = [
+    ([1.0, 2e-6], None, "local_min"), ([1.0, -2e-6], None, "saddle"), ([-1.0, -2e-6], None, "local_max"), ([-1.0, 5e-7], None, "degenerate"),
+    ([1e4, 1e-3, 2e4], None, "local_min"), ([-1e4, -1e-3], None, "local_max"), ([2e4, -1e-3], None, "saddle"),
+    ([1.0, 0.05], 0.1, "degenerate"), ([1.0, 0.2], 0.1, "local_min"), ([1.0, -0.05], 0.1, "degenerate"),
+    ([1.0, -0.2], 0.1, "saddle"), ([1.0, 1e-9], 1e-12, "local_min"), ([-3.0, 40.0], 50.0, "degenerate"),
+]  # fmt: skip
 
 
 @pytest.mark.task("critical_points")
-@pytest.mark.parametrize(
-    "eigenvalues, tol, escapes",
-    [pytest.param([1.0, -5e-7], None, False, id="stays-default-tol"), pytest.param([1.0, -2e-6], None, True, id="escapes-default-tol"),
-     pytest.param([1.0, -0.05], 0.1, False, id="stays-tol-0.1"), pytest.param([1.0, -0.2], 0.1, True, id="escapes-tol-0.1")],
-)  # fmt: skip
-def test_escape_direction_reads_tol(student, eigenvalues, tol, escapes):
-    h, q = _rotated(eigenvalues, 11)
-    v = student.escape_direction(h) if tol is None else student.escape_direction(h, tol=tol)
-    said = "the default tol" if tol is None else f"tol={tol}"
-    if not escapes:
-        assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {v!r}"
-        return
-    assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {v!r}"
-    assert_close(v.norm(), torch.tensor(1.0, dtype=v.dtype), name="|escape direction|")
-    assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, f"the direction should be the eigenvector of {min(eigenvalues)}"
+@pytest.mark.parametrize("which", ["default-tol", "given-tol"])
+def test_classification_on_each_side_of_tol(student, which):
+    for eigenvalues, tol, kind in AROUND_TOL:
+        if (tol is None) != (which == "default-tol"):
+            continue
+        h, _ = _rotated(eigenvalues, len(eigenvalues) + 7)
+        got = student.classify_critical_point(h) if tol is None else student.classify_critical_point(h, tol=tol)
+        said = "the default tol=1e-6" if tol is None else f"tol={tol}"
+        assert got == kind, f"with {said} (absolute), a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+
+
+@pytest.mark.task("critical_points")
+def test_escape_direction_on_each_side_of_tol(student):
+    for eigenvalues, tol, escapes in [([1.0, -5e-7], None, False), ([1.0, -2e-6], None, True), ([1.0, -0.05], 0.1, False), ([1.0, -0.2], 0.1, True)]:
+        h, q = _rotated(eigenvalues, 11)
+        v = student.escape_direction(h) if tol is None else student.escape_direction(h, tol=tol)
+        said = "the default tol" if tol is None else f"tol={tol}"
+        if not escapes:
+            assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {v!r}"
+            continue
+        assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {v!r}"
+        assert_close(v.norm(), torch.tensor(1.0, dtype=v.dtype), name="|escape direction|")
+        assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, f"the direction should be the eigenvector of {min(eigenvalues)}"
 
 
 @pytest.mark.task("critical_points")
