@@ -143,8 +143,12 @@ def test_lr_schedule_everywhere(student, ref, warmup, total, min_lr):
 
 
 def _rotated(eigenvalues, seed):
+    """diag(eigenvalues) in random orthogonal coordinates q (columns: the eigenvectors).
+    q is a Householder reflection, not a QR factor: torch.linalg.qr of a tiny matrix
+    costs ~7 ms on two threads (LAPACK's pool), and hw3 builds dozens of these."""
     g = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(len(eigenvalues), len(eigenvalues), generator=g, dtype=torch.float64))
+    v = torch.randn(len(eigenvalues), 1, generator=g, dtype=torch.float64)
+    q = torch.eye(len(eigenvalues), dtype=torch.float64) - 2 * (v @ v.T) / (v.T @ v)
     return q @ torch.diag(torch.tensor(eigenvalues, dtype=torch.float64)) @ q.T, q
 
 
