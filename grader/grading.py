@@ -230,6 +230,7 @@ def _grade(assignment, submission, zygote, started, options, as_reference=None) 
                 weight=rec["weight"],
                 output=rec["output"],
                 violation=rec.get("violation", False),
+                structure=rec.get("structure", False),
             )
         )
     from .static_checks import static_checks

@@ -6,6 +6,8 @@ Markers (on a check or a whole module via ``pytestmark``):
 - ``@pytest.mark.points(2)`` — this check's weight within its task (default 1).
 - ``@pytest.mark.visibility("hidden")`` — override the visibility given by the folder.
 - ``@pytest.mark.time_limit(30)`` — wall-clock seconds per student call in this check.
+- ``@pytest.mark.structure`` — this check tests shapes, keys, types or a premise only: it
+  can take its share away but earns it only when every value check of its task passes.
 
 The plugin is inert unless pytest is told which assignment it grades, by
 ``--grader-assignment`` or by collecting checks from inside an assignment folder.
@@ -55,12 +57,16 @@ class CheckMeta:
     visibility: str
     time_limit: float | None
     problem: str | None = None  # a mistake in how the check was written
+    structure: bool = False  # a gate: points only when the task's value checks pass
 
 
 @dataclass
 class CheckRecord:
     seed: int = 0
     output: list[str] = field(default_factory=list)
+    last_call: tuple[str, Any] | None = None  # (function, Returned): what the latest call gave back
+    # objects a call updated in place (declared in_place), with their names and the function
+    changed: list[tuple[Any, str, str]] = field(default_factory=list)
 
 
 META = pytest.StashKey[CheckMeta]()
@@ -81,6 +87,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "points(weight): this check's weight within its task (default 1)")
     config.addinivalue_line("markers", "visibility(level): 'public' or 'hidden', overriding the folder's")
     config.addinivalue_line("markers", "time_limit(seconds): wall-clock limit per call into student code")
+    config.addinivalue_line("markers", "structure: checks shapes, keys, types or a premise only; scores only when the task's value checks pass")
     state = State(config)
     config.stash[STATE] = state
     if config.getoption("grader_assignment"):
@@ -113,6 +120,7 @@ class State:
         self.own_zygote = False
         self.session = None
         self.reference = None
+        self._returns: dict[str, tuple[str, ...] | None] = {}
 
     def settings_from_options(self) -> Settings:
         opt = self.config.getoption
@@ -191,6 +199,16 @@ class State:
             self.reference = ReferenceModules(self.settings.assignment, base)
         return self.reference
 
+    def documented_return(self, function: str) -> tuple[str, ...] | None:
+        """What the trusted definition (reference, else the released stub) says ``function`` returns."""
+        if function not in self._returns:
+            from .checks.returns import expected_from
+
+            settings, file = self.settings, self.settings.assignment.file_of(function)
+            paths = [d / file for d in (settings.hidden_dir, settings.assignment.directory) if d is not None and file]
+            self._returns[function] = expected_from(paths, function)
+        return self._returns[function]
+
     def close(self) -> None:
         if self.session is not None:
             self.session.close()
@@ -254,7 +272,8 @@ def _meta(item: pytest.Item, settings: Settings) -> CheckMeta:
             visibility = value
     time_limit, bad = _positive(item, "time_limit", "a positive number of seconds")
     problem = bad or problem
-    return CheckMeta(task=task, weight=weight, visibility=visibility, time_limit=time_limit, problem=problem)
+    structure = item.get_closest_marker("structure") is not None
+    return CheckMeta(task=task, weight=weight, visibility=visibility, time_limit=time_limit, problem=problem, structure=structure)
 
 
 def _positive(item: pytest.Item, marker: str, wanted: str) -> tuple[float | None, str | None]:
@@ -320,6 +339,9 @@ class StudentProxy:
 
         def invoke(args: tuple, kwargs: dict, keep_objects: bool) -> Any:
             __tracebackhide__ = True
+            # what the call may change, as held before it (a tensor it replaces counts too:
+            # whether a check is right cannot depend on the student's style)
+            self._record.changed.extend(self._declared(name, args, kwargs))
             try:
                 result = self._session.call(name, args, kwargs, timeout=self._timeout, seed=self._record.seed, keep_objects=keep_objects)
             except StudentError as e:
@@ -333,6 +355,10 @@ class StudentProxy:
                 raise
             if result.output:
                 self._record.output.append(result.output)
+            from .checks.returns import Returned  # not at import: grader.checks imports torch
+
+            self._record.last_call = (name, Returned.of(result.value))
+            self._record.changed.extend(self._declared(name, args, kwargs))
             return result.value
 
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -349,6 +375,22 @@ class StudentProxy:
         call.keeping_objects = keeping_objects
         return call
 
+    def _declared(self, function: str, args: tuple, kwargs: dict) -> list[tuple[Any, str, str]]:
+        """The objects a call of ``function`` may change for the check (its declared
+        ``in_place`` arguments and what they hold), each with its name."""
+        task = self._session.assignment.task_of(function)
+        if task is None or not task.in_place:
+            return []
+        from .reference import reachable
+
+        found = []
+        for key, param in task.in_place_arguments(function).items():
+            if type(key) is int and key < len(args):
+                found.extend((obj, where, function) for obj, where in reachable(args[key], param))
+            elif type(key) is str and key in kwargs:
+                found.extend((obj, where, function) for obj, where in reachable(kwargs[key], param))
+        return found
+
     @property
     def output(self) -> str:
         """Everything the student's code printed during this check so far."""
@@ -356,14 +398,15 @@ class StudentProxy:
 
 
 @pytest.fixture
-def student(request: pytest.FixtureRequest) -> StudentProxy:
+def student(request: pytest.FixtureRequest):
     state = request.config.stash[STATE]
     if state.settings is None:
         state.settings_for(Path(request.node.path))
     meta = request.node.stash.get(META, None)
     record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
     timeout = (meta.time_limit if meta and meta.time_limit else None) or state.settings.assignment.limits.call_timeout
-    return StudentProxy(state.grading_session(), record, timeout, meta.task if meta else None)
+    yield StudentProxy(state.grading_session(), record, timeout, meta.task if meta else None)
+    record.changed.clear()  # the record outlives the check: let its arguments go
 
 
 @pytest.fixture
@@ -371,7 +414,10 @@ def ref(request: pytest.FixtureRequest):
     state = request.config.stash[STATE]
     if state.settings is None:
         state.settings_for(Path(request.node.path))
-    return state.reference_modules()
+    from .reference import CheckedReference
+
+    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
+    return CheckedReference(state.reference_modules(), record.changed)
 
 
 @pytest.fixture(params=["cpu", "cuda"])
@@ -394,6 +440,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if status is None:
         return
     record = item.stash.get(RECORD, CheckRecord())
+    unusable = _unusable_result(item, call, record) if status in ("fail", "error") else None
+    if unusable is not None:
+        status, message = "fail", unusable
     if status in ("fail", "error") and call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError):
         report.longrepr = message  # a student's mistake reads as a sentence, not a traceback
     report.user_properties.append(
@@ -408,9 +457,24 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
                 "output": "".join(record.output),
                 "phase": report.when,
                 "violation": call.excinfo is not None and isinstance(call.excinfo.value, StudentForbidden),
+                "structure": meta.structure,
             },
         )
     )
+
+
+def _unusable_result(item: pytest.Item, call: pytest.CallInfo, record: CheckRecord) -> str | None:
+    """When the latest call returned the wrong kind of value (None, a tensor for a tuple,
+    too few items), that is what a failure says, whatever the check then tripped on
+    (``TypeError: cannot unpack non-iterable NoneType object``): "`batchnorm_backward`
+    returned None; expected a tuple (dx, dgamma, dbeta)"."""
+    exc = call.excinfo.value if call.excinfo is not None else None
+    if call.when != "call" or record.last_call is None or isinstance(exc, (StudentError, CheckDefinitionError)):
+        return None
+    from .checks.returns import mismatch
+
+    function, returned = record.last_call
+    return mismatch(function, returned, item.config.stash[STATE].documented_return(function))
 
 
 def _classify(report: pytest.TestReport, call: pytest.CallInfo) -> tuple[str | None, str]:

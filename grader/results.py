@@ -21,6 +21,7 @@ class CheckResult:
     score: float = 0.0
     max_score: float = 0.0
     violation: bool = False  # used an API the task forbids: the whole task scores 0
+    structure: bool = False  # checks shapes, keys, types or a premise only: a gate, never points alone
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,7 @@ class Report:
 
 
 REFUSED_CHECK = "submission refused"
+GATED = "passed, but a structure check scores only when the task's value checks pass"
 
 
 def refused_tasks(assignment: Assignment, reason: str) -> tuple[TaskResult, ...]:
@@ -103,18 +105,26 @@ def score_tasks(assignment: Assignment, checks: list[CheckResult]) -> tuple[Task
     """Points, resolved in one place: a task's points are shared among its checks by weight.
 
     Skipped checks (e.g. CUDA on a machine without a GPU) do not count either way; a
-    task with no check that ran scores 0.
+    task with no check that ran scores 0. A structure check (``@pytest.mark.structure``)
+    is a gate: failing, it takes its share away; passing, it earns its share only when
+    every value check of its task that ran passed (and at least one ran), so shapes and
+    keys alone never earn points for wrong values.
     """
     tasks = []
     for task in assignment.tasks:
         mine = [c for c in checks if c.task == task.id]
         total = sum(c.weight for c in mine if c.status != "skip")
+        values = [c for c in mine if not c.structure and c.status != "skip"]
+        values_right = bool(values) and all(c.status == "pass" for c in values)
+        earns = lambda c: c.status == "pass" and (values_right or not c.structure)  # noqa: E731
         scored = []
         for c in mine:
             share = task.points * c.weight / total if total and c.status != "skip" else 0.0
+            if c.status == "pass" and not earns(c):
+                c = _replace(c, message=GATED)
             # exact shares: rounding is for display only, or totals stop adding up
-            scored.append(_replace(c, max_score=share, score=share if c.status == "pass" else 0.0))
-        passed = sum(c.weight for c in mine if c.status == "pass")
+            scored.append(_replace(c, max_score=share, score=share if earns(c) else 0.0))
+        passed = sum(c.weight for c in mine if earns(c))
         score = task.points * passed / total if total else 0.0  # not a sum of shares: 9 x 1/9 != 1
         if any(c.violation for c in mine):
             score = 0.0

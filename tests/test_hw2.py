@@ -151,3 +151,22 @@ def test_forbidden_use_in_a_notebook_names_the_cell(hw2, zygote, tmp_path):
     assert task_scores(report)[task] == 0
     messages = [c.message for c in report.checks if c.violation]
     assert any("hw2.ipynb, cell 3, line" in m for m in messages), messages
+
+
+def test_right_shapes_and_keys_with_wrong_values_earn_nothing_on_mlp(grade_hw2):
+    """test_mlp_loss_shapes passed for any mlp_loss of the right shapes (0.40 of 2 points)."""
+    wrong = _replace(REFERENCE, '    return loss, {"W1": dW1, "b1": db1, "W2": dW2, "b2": db2}',
+                     '    return loss * 0 + 1, {k: torch.ones_like(v) for k, v in params.items()}')  # fmt: skip
+    report = grade_hw2(wrong)
+    mlp = next(t for t in report.tasks if t.id == "mlp")
+    shapes = next(c for c in mlp.checks if c.name == "test_mlp_loss_shapes")
+    assert shapes.status == "pass" and shapes.structure and shapes.score == 0, shapes
+    assert mlp.score == 0, [(c.name, c.status, c.score) for c in mlp.checks]
+
+
+def test_a_forward_that_forgets_its_cache_says_what_it_should_return(grade_hw2):
+    report = grade_hw2(_replace(REFERENCE, "    return x @ w + b, (x, w)", "    return x @ w + b"))
+    check = next(c for c in report.checks if c.name == "test_linear_forward_small_example")
+    assert check.message == "`linear_forward` returned a torch.Tensor; expected a tuple (out, cache)", check.message
+    hidden = [c for c in report.checks if c.name.startswith("test_linear_forward_matches_reference") and c.status != "skip"]
+    assert hidden and all(c.message == check.message for c in hidden), {c.message for c in hidden}

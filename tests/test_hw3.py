@@ -32,6 +32,16 @@ MISTAKES = {
                               "    v = config[\"momentum\"] * config[\"velocity\"] + config[\"lr\"] * dw"),
     "adagrad_without_mean": ("adagrad", "torch.sqrt(config[\"sum_sq\"] / config[\"t\"])", "torch.sqrt(config[\"sum_sq\"])"),
     "schedule_warmup_off_by_one": ("lr_schedule", "        return base_lr * (step + 1) / warmup_steps", "        return base_lr * step / warmup_steps"),
+    # documented config keys and arguments never varied before: each read wrongly
+    "adagrad_eps_hard_coded": ("adagrad", "dw / (sigma + config[\"eps\"])", "dw / (sigma + 1e-8)"),
+    "rmsprop_eps_hard_coded": ("rmsprop", "(torch.sqrt(config[\"cache\"]) + config[\"eps\"])", "(torch.sqrt(config[\"cache\"]) + 1e-8)"),
+    "adam_eps_hard_coded": ("adam", "(torch.sqrt(v_hat) + config[\"eps\"])", "(torch.sqrt(v_hat) + 1e-8)"),
+    "adam_given_t_ignored": ("adam", "    config[\"t\"] += 1\n    t = config[\"t\"]\n",
+                             "    config[\"t\"] += 1\n    t = config[\"steps\"] = config.get(\"steps\", 0) + 1\n"),
+    "momentum_given_velocity_ignored": ("sgd_momentum", "config[\"momentum\"] * config[\"velocity\"]", "config[\"momentum\"] * config.get(\"v\", torch.zeros_like(w))"),
+    "tol_relative_to_the_largest_eigenvalue": ("critical_points", "    eig = torch.linalg.eigvalsh(hessian)\n", "    eig = torch.linalg.eigvalsh(hessian)\n    tol = tol * float(eig.abs().max())\n"),
+    "tol_argument_ignored": ("critical_points", "    eig = torch.linalg.eigvalsh(hessian)\n", "    eig = torch.linalg.eigvalsh(hessian)\n    tol = 1e-6\n"),
+    "escape_ignores_tol": ("critical_points", "    if eig[0] >= -tol:\n", "    if eig[0] >= 0:\n"),
     "degenerate_before_saddle": ("critical_points", "    if (eig > tol).any() and (eig < -tol).any():\n        return \"saddle\"\n    if (eig.abs() <= tol).any():\n        return \"degenerate\"",
                                  "    if (eig.abs() <= tol).any():\n        return \"degenerate\"\n    if (eig > tol).any() and (eig < -tol).any():\n        return \"saddle\""),
 }  # fmt: skip

@@ -32,6 +32,30 @@ MISTAKES = {
         "    dx = inv_std / n * (n * dx_hat - dx_hat.sum(dim=0) - x_hat * (dx_hat * x_hat).sum(dim=0))",
         "    dx = dx_hat * inv_std",
     ),
+    # documented bn_param keys read wrongly (issue: every check used the default eps)
+    "eps_from_the_wrong_key": ("batchnorm_forward", '    eps = bn_param.setdefault("eps", 1e-5)\n', '    eps = bn_param.get("epsilon", 1e-5)\n'),
+    "momentum_ignored": ("batchnorm_forward", '    momentum = bn_param.setdefault("momentum", 0.9)\n', '    momentum = 0.9\n'),
+    "given_running_mean_ignored_in_train": (
+        "batchnorm_forward",
+        '        bn_param["running_mean"] = momentum * bn_param["running_mean"] + (1 - momentum) * mu\n',
+        '        bn_param["running_mean"] = momentum * torch.zeros_like(mu) + (1 - momentum) * mu\n',
+    ),
+    # eval mode at small running variances
+    "eval_divides_by_sqrt_var_plus_eps": (
+        "batchnorm_forward",
+        "    inv_std = 1.0 / torch.sqrt(var + eps)\n",
+        '    inv_std = 1.0 / (torch.sqrt(var) + eps) if mode == "eval" else 1.0 / torch.sqrt(var + eps)\n',
+    ),
+    "eval_without_eps": (
+        "batchnorm_forward",
+        "    inv_std = 1.0 / torch.sqrt(var + eps)\n",
+        '    inv_std = 1.0 / torch.sqrt(var) if mode == "eval" else 1.0 / torch.sqrt(var + eps)\n',
+    ),
+    "standardize_small_std_taken_for_zero": (
+        "standardize",
+        "    scale = torch.where(std > 0, std, torch.ones_like(std))\n",
+        "    scale = torch.where(std > 1e-3, std, torch.ones_like(std))\n",
+    ),
     "standardize_with_sample_std": ("standardize", "    std = ((train_x - mean) ** 2).mean(dim=0).sqrt()", "    std = train_x.std(dim=0)"),
     "standardize_test_with_its_own_statistics": (
         "standardize",
@@ -75,3 +99,39 @@ def test_library_batch_norm_zeroes_the_forward_task(grade_hw4, old, new, api):
     assert scores["batchnorm_forward"] == 0, scores
     assert scores["standardize"] == full["standardize"] and scores["batchnorm_backward"] == full["batchnorm_backward"], scores
     assert any(api in c.message for c in report.checks if c.violation), [c.message for c in report.checks if c.violation]
+
+
+def _public_only(hw4, zygote, tmp_path, source):
+    from grader.grading import grade
+
+    path = tmp_path / "normalization.py"
+    path.write_text(source)
+    return grade(hw4, path, include_hidden=False, zygote=zygote)
+
+
+def test_the_public_backward_check_refuses_a_dgamma_every_hidden_check_refuses(hw4, zygote, tmp_path):
+    """dgamma of shape (1, D): the public directional check used to accept it (broadcasting)."""
+    old = "    dgamma = (dout * x_hat).sum(dim=0)\n"
+    assert REFERENCE.count(old) == 1
+    source = REFERENCE.replace(old, "    dgamma = (dout * x_hat).sum(dim=0, keepdim=True)\n")
+    public = next(c for c in _public_only(hw4, zygote, tmp_path, source).checks if c.task == "batchnorm_backward")
+    assert public.status == "fail" and public.message.startswith("dgamma has shape (1, 3) but should have shape (3,)"), public.message
+
+
+def test_a_backward_returning_none_says_so(hw4, grade_hw4):
+    old = "    return dx, dgamma, dbeta\n"
+    assert REFERENCE.count(old) == 1
+    report = grade_hw4(REFERENCE.replace(old, "    dx, dgamma, dbeta\n"))
+    checks = [c for c in report.checks if c.task == "batchnorm_backward" and c.status != "skip"]
+    assert checks and {c.visibility for c in checks} == {"public", "hidden"}
+    for c in checks:
+        assert c.status == "fail" and c.message == "`batchnorm_backward` returned None; expected a tuple (dx, dgamma, dbeta)", (c.name, c.message)
+
+
+def test_a_forward_without_its_cache_says_what_was_expected(hw4, zygote, tmp_path):
+    old = "    return gamma * x_hat + beta, (x_hat, inv_std, gamma)\n"
+    assert REFERENCE.count(old) == 1
+    report = _public_only(hw4, zygote, tmp_path, REFERENCE.replace(old, "    return gamma * x_hat + beta\n"))
+    check = next(c for c in report.checks if c.name == "test_batchnorm_train_then_eval")
+    # a self-check has no reference: the expectation comes from the released stub's docstring
+    assert check.message == "`batchnorm_forward` returned a torch.Tensor; expected a tuple (out, cache)", check.message

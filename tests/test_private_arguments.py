@@ -56,12 +56,34 @@ def test_zeroing_every_argument_scores_nothing_on_hw2(hw2, grade_file):
     scores = task_scores(report)
     # linear_backward and mlp got full marks when the worker's zeroing reached the checks' tensors
     assert scores["linear_backward"] == 0, scores
-    # every check that compares values fails; the one left (a shapes-and-keys check on
-    # mlp_loss, issue 13 class 3) tests no value at all
+    # every check that compares values fails; the one left, a shapes-and-keys check on
+    # mlp_loss, is a structure check and earns nothing while the values are wrong
     passed = {c.name for c in report.checks if c.status == "pass"}
     assert passed <= {"test_mlp_loss_shapes"}, passed
-    assert all(v == 0 for k, v in scores.items() if k != "mlp"), scores
-    assert report.score < 1, report.score
+    assert report.score == 0, scores
+
+
+OVERWRITES = {
+    # (assignment, task, reference line, the same line after an in-place overwrite of an input):
+    # computed in one process, the reference afterwards would agree with the wrong answer
+    "mse_loss_copies_y_into_pred": ("hw1", "losses", "    return ((pred - y) ** 2).mean()\n",
+                                    "    pred.copy_(y)\n    return ((pred - y) ** 2).mean()\n"),
+    "sigmoid_backward_zeroes_dout": ("hw2", "activations_backward", "    return dout * cache * (1 - cache)\n",
+                                     "    dout.zero_()\n    return dout\n"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(OVERWRITES))
+def test_overwriting_an_input_in_place_does_not_move_the_expected_value(case, hw1, hw2, grade_file):
+    name, task, old, new = OVERWRITES[case]
+    assignment = {"hw1": hw1, "hw2": hw2}[name]
+    reference = (assignment.reference_dir / assignment.files[0]).read_text()
+    assert reference.count(old) == 1, old
+    report = grade_file(assignment, reference.replace(old, new))
+    scores, full = task_scores(report), task_points(report)
+    assert scores[task] < full[task], scores
+    spared = {"gradient_descent"} if name == "hw1" else set()  # it reports its losses with mse_loss
+    assert all(v == full[k] for k, v in scores.items() if k != task and k not in spared), scores
 
 
 def test_zeroing_every_argument_scores_nothing_on_hw4(hw4, grade_file):
@@ -258,3 +280,75 @@ def test_bad_in_place_is_one_line(tmp_path, text, expected):
     message = str(err.value)
     assert "assignment.toml: " in message and expected in message, message
     assert "\n" not in message
+
+
+# --- expected values from pristine inputs: ref refuses what a student call changed --------
+
+ORDER_CHECKS = '''
+import copy
+
+import pytest
+import torch
+
+from grader.checks import assert_close
+
+
+def _inputs():
+    x = torch.tensor([[1.0, 2.0], [3.0, 6.0]], dtype=torch.float64)
+    return x, torch.ones(2, dtype=torch.float64), torch.zeros(2, dtype=torch.float64)
+
+
+@pytest.mark.task("batchnorm_forward")
+def test_reference_after_the_student_on_the_same_dict(student, ref):
+    x, gamma, beta = _inputs()
+    bn_param = {"mode": "train", "momentum": 0.5}
+    student.batchnorm_forward.keeping_objects(x, gamma, beta, bn_param)
+    ref.batchnorm_forward(x, gamma, beta, bn_param)  # would start from the student's running statistics
+
+
+@pytest.mark.task("batchnorm_forward")
+def test_reference_given_a_tensor_from_inside_the_changed_dict(student, ref):
+    x, gamma, beta = _inputs()
+    mean = torch.zeros(2, dtype=torch.float64)
+    bn_param = {"mode": "train", "running_mean": mean}
+    student.batchnorm_forward.keeping_objects(x, gamma, beta, bn_param)
+    ref.batchnorm_forward(x, gamma, beta, {"mode": "train", "running_mean": mean})
+
+
+@pytest.mark.task("batchnorm_forward")
+def test_reference_first_from_a_copy(student, ref):
+    x, gamma, beta = _inputs()
+    bn_param = {"mode": "train", "momentum": 0.5}
+    ref_param = copy.deepcopy(bn_param)
+    expected, _ = ref.batchnorm_forward(x, gamma, beta, ref_param)
+    out, _ = student.batchnorm_forward.keeping_objects(x, gamma, beta, bn_param)
+    assert_close(out, expected, name="out")
+    assert_close(bn_param["running_mean"], ref_param["running_mean"], name="running_mean")
+'''
+
+
+def test_ref_refuses_an_argument_a_student_call_changed_in_place(tmp_path, zygote):
+    from grader.grading import grade
+
+    root = tmp_path / "course"
+    shutil.copytree(REPO / "assignments" / "hw4", root / "assignments" / "hw4")
+    shutil.copytree(REPO / "reference" / "hw4", root / "reference" / "hw4")
+    # a module name of its own: grading runs in this process import check modules by name
+    (root / "reference" / "hw4" / "tests" / "test_normalization_hidden.py").unlink()
+    (root / "reference" / "hw4" / "tests" / "test_reference_order_hidden.py").write_text(ORDER_CHECKS)
+    hw4 = manifest.find("hw4", root)
+    path = tmp_path / "sub" / "normalization.py"
+    path.parent.mkdir()
+    shutil.copy(REPO / "reference" / "hw4" / "normalization.py", path)
+    report = grade(hw4, path, zygote=zygote)
+    assert report.hidden == "run" and not report.errors, (report.hidden, report.errors)
+    by_name = {c.name: c for c in report.checks if c.visibility == "hidden"}
+    assert by_name["test_reference_first_from_a_copy"].status == "pass", by_name["test_reference_first_from_a_copy"].message
+    expected = {
+        "test_reference_after_the_student_on_the_same_dict": "ref.batchnorm_forward was given bn_param after `batchnorm_forward` changed it in place",
+        "test_reference_given_a_tensor_from_inside_the_changed_dict": "ref.batchnorm_forward was given bn_param['running_mean'] after",
+    }
+    for name, start in expected.items():
+        check = by_name[name]
+        assert check.status == "error" and check.message.startswith(start), (name, check.message)
+        assert "compute expected values before the student's call, or from a copy.deepcopy" in check.message

@@ -26,12 +26,15 @@ def _state(config, w, **defaults):
 
 
 def sgd(w, dw, config=None):
-    """Vanilla gradient descent: next_w = w - lr * dw. config: lr (1e-2)."""
+    """Vanilla gradient descent: next_w = w - lr * dw. config: lr (1e-2). Returns (next_w, config)."""
     raise NotImplementedError("sgd (task 'sgd')")
 
 
 def sgd_momentum(w, dw, config=None):
-    """v = momentum * v - lr * dw; next_w = w + v. config: lr (1e-2), momentum (0.9), velocity (zeros)."""
+    """v = momentum * v - lr * dw; next_w = w + v. Returns (next_w, config).
+
+    config: lr (1e-2), momentum (0.9), velocity (zeros).
+    """
     raise NotImplementedError("sgd_momentum (task 'sgd_momentum')")
 
 
@@ -39,7 +42,7 @@ def adagrad(w, dw, config=None):
     """The lecture's root-mean-square form.
 
     t += 1; sum_sq += dw**2; sigma = sqrt(sum_sq / t); next_w = w - lr * dw / (sigma + eps).
-    config: lr (1e-2), eps (1e-8), sum_sq (zeros), t (0).
+    config: lr (1e-2), eps (1e-8), sum_sq (zeros), t (0). Returns (next_w, config).
     """
     raise NotImplementedError("adagrad (task 'adagrad')")
 
@@ -47,7 +50,7 @@ def adagrad(w, dw, config=None):
 def rmsprop(w, dw, config=None):
     """cache = decay_rate * cache + (1 - decay_rate) * dw**2; next_w = w - lr * dw / (sqrt(cache) + eps).
 
-    config: lr (1e-2), decay_rate (0.99), eps (1e-8), cache (zeros).
+    config: lr (1e-2), decay_rate (0.99), eps (1e-8), cache (zeros). Returns (next_w, config).
     """
     raise NotImplementedError("rmsprop (task 'rmsprop')")
 
@@ -56,6 +59,7 @@ def adam(w, dw, config=None):
     """Adam with bias correction; t is incremented before use. Same result as torch.optim.Adam.
 
     config: lr (1e-3), beta1 (0.9), beta2 (0.999), eps (1e-8), m (zeros), v (zeros), t (0).
+    Returns (next_w, config).
     """
     raise NotImplementedError("adam (task 'adam')")
 
@@ -75,6 +79,7 @@ def classify_critical_point(hessian, tol=1e-6):
 
     saddle: eigenvalues above tol and below -tol; otherwise degenerate: any eigenvalue
     within tol of 0; otherwise local_min (all positive) or local_max (all negative).
+    tol is absolute (not relative to the largest eigenvalue). The Hessian is an input only.
     """
     raise NotImplementedError("classify_critical_point (task 'critical_points')")
 

@@ -8,8 +8,7 @@ inputs), and compare every gradient with autograd through the reference forward.
 import pytest
 import torch
 
-from grader.checks import assert_close
-from grader.gradcheck import check_directional
+from grader.checks import assert_close, check_directional
 
 
 @pytest.mark.task("linear_forward")
@@ -70,6 +69,7 @@ def test_mse_small_example(student):
 
 
 @pytest.mark.task("mlp")
+@pytest.mark.structure  # shapes and keys alone: scores only when the value check below passes
 def test_mlp_loss_shapes(student):
     params = {"W1": torch.randn(5, 4), "b1": torch.zeros(4), "W2": torch.randn(4, 3), "b2": torch.zeros(3)}
     loss, grads = student.mlp_loss(params, torch.randn(6, 5), torch.tensor([0, 1, 2, 0, 1, 2]))
@@ -77,3 +77,20 @@ def test_mlp_loss_shapes(student):
     for k, v in params.items():
         assert_close(grads[k].shape, v.shape, name=f"grads[{k!r}].shape")
     assert loss.dim() == 0, "the loss should be a scalar tensor"
+
+
+@pytest.mark.task("mlp")
+def test_mlp_loss_agrees_with_its_forward(student):
+    params = {k: torch.randn(*shape, dtype=torch.float64) * 0.5 for k, shape in (("W1", (5, 4)), ("b1", (4,)), ("W2", (4, 3)), ("b2", (3,)))}
+    x, y = torch.randn(6, 5, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
+
+    def forward(w1, b1, w2, b2):  # linear -> ReLU -> linear -> mean softmax cross-entropy
+        scores = (x @ w1 + b1).clamp(min=0) @ w2 + b2
+        return -(scores.log_softmax(dim=1)[torch.arange(6), y]).mean()
+
+    keys = ("W1", "b1", "W2", "b2")
+    loss, grads = student.mlp_loss(params, x, y)
+    assert_close(loss, forward(*(params[k] for k in keys)), name="loss")
+    assert isinstance(grads, dict) and set(grads) == set(keys), f"grads should be a dict with the keys {list(keys)}"
+    check_directional(forward, [params[k] for k in keys], [grads[k] for k in keys], torch.ones((), dtype=torch.float64),
+                      names=[f"grads[{k!r}]" for k in keys])  # fmt: skip

@@ -6,8 +6,7 @@ batch of two."""
 import pytest
 import torch
 
-from grader.checks import assert_close
-from grader.gradcheck import check_directional
+from grader.checks import assert_close, check_directional
 
 
 @pytest.mark.task("standardize")

@@ -7,8 +7,7 @@ a tolerance scaled to what the student's dtype can reach on the same inputs).
 import pytest
 import torch
 
-from grader.checks import assert_close
-from grader.gradcheck import assert_gradients
+from grader.checks import assert_close, assert_gradients
 
 DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 SHAPES = [(1, 3, 2), (7, 5, 4), (33, 17, 9)]  # (N, D, M); a batch of one first

@@ -2,6 +2,7 @@
 against torch.optim.Adam, convergence where the lectures say each method helps, the
 schedule everywhere, and Hessians in rotated coordinates."""
 
+import copy
 import math
 
 import pytest
@@ -65,6 +66,33 @@ def test_adam_matches_torch_optim_adam(student, ref, device, dtype):
         assert_close(w, ref_w, name=f"next_w after step {step} (as torch.optim.Adam computes it)")
 
 
+# every documented config key at a value far from its default, state included, so a rule
+# that reads a key under another name (or not at all) lands elsewhere
+def _far_from_defaults(name, w):
+    state = lambda scale: (torch.rand_like(w) + 0.5) * scale  # noqa: E731
+    return {
+        "sgd": lambda: {"lr": 0.37},
+        "sgd_momentum": lambda: {"lr": 0.2, "momentum": 0.3, "velocity": state(0.4)},
+        "adagrad": lambda: {"lr": 0.2, "eps": 0.5, "sum_sq": state(2.0), "t": 3},
+        "rmsprop": lambda: {"lr": 0.2, "decay_rate": 0.5, "eps": 0.5, "cache": state(2.0)},
+        "adam": lambda: {"lr": 0.2, "beta1": 0.5, "beta2": 0.7, "eps": 0.5, "m": state(0.3), "v": state(2.0), "t": 4},
+    }[name]()
+
+
+@pytest.mark.parametrize("name", _rules(*RULES))
+def test_every_config_key_is_read(student, ref, name):
+    w = torch.randn(6, dtype=torch.float64)
+    config = _far_from_defaults(name, w)
+    for step in (1, 2):
+        dw = torch.randn(6, dtype=torch.float64)
+        # expected values first, from a copy the student never sees
+        ref_w, ref_config = getattr(ref, name)(w.clone(), dw.clone(), copy.deepcopy(config))
+        w, config = getattr(student, name)(w, dw, config)
+        assert_close(w, ref_w, name=f"next_w after step {step} (every config key set, none at its default)")
+        for key in STATE.get(name, []):
+            assert_close(config.get(key), ref_config[key], name=f"config[{key!r}] after step {step}")
+
+
 def _quadratic(w):
     a = torch.tensor([1.0, 100.0], dtype=w.dtype)  # condition number 100
     return 0.5 * (a * w * w).sum(), a * w
@@ -115,8 +143,12 @@ def test_lr_schedule_everywhere(student, ref, warmup, total, min_lr):
 
 
 def _rotated(eigenvalues, seed):
+    """diag(eigenvalues) in random orthogonal coordinates q (columns: the eigenvectors).
+    q is a Householder reflection, not a QR factor: torch.linalg.qr of a tiny matrix
+    costs ~7 ms on two threads (LAPACK's pool), and hw3 builds dozens of these."""
     g = torch.Generator().manual_seed(seed)
-    q, _ = torch.linalg.qr(torch.randn(len(eigenvalues), len(eigenvalues), generator=g, dtype=torch.float64))
+    v = torch.randn(len(eigenvalues), 1, generator=g, dtype=torch.float64)
+    q = torch.eye(len(eigenvalues), dtype=torch.float64) - 2 * (v @ v.T) / (v.T @ v)
     return q @ torch.diag(torch.tensor(eigenvalues, dtype=torch.float64)) @ q.T, q
 
 
@@ -130,6 +162,42 @@ def test_classification_in_rotated_coordinates(student, eigenvalues, kind):
     h, _ = _rotated(eigenvalues, len(eigenvalues))
     got = student.classify_critical_point(h)
     assert got == kind, f"a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+
+
+# (eigenvalues, tol or None for the default 1e-6, kind): each side of the default tol; a
+# large scale, where tol stays absolute (1e-3 is far from 0 even beside 2e4); tol given
+AROUND_TOL = [
+    ([1.0, 2e-6], None, "local_min"), ([1.0, -2e-6], None, "saddle"), ([-1.0, -2e-6], None, "local_max"), ([-1.0, 5e-7], None, "degenerate"),
+    ([1e4, 1e-3, 2e4], None, "local_min"), ([-1e4, -1e-3], None, "local_max"), ([2e4, -1e-3], None, "saddle"),
+    ([1.0, 0.05], 0.1, "degenerate"), ([1.0, 0.2], 0.1, "local_min"), ([1.0, -0.05], 0.1, "degenerate"),
+    ([1.0, -0.2], 0.1, "saddle"), ([1.0, 1e-9], 1e-12, "local_min"), ([-3.0, 40.0], 50.0, "degenerate"),
+]  # fmt: skip
+
+
+@pytest.mark.task("critical_points")
+@pytest.mark.parametrize("which", ["default-tol", "given-tol"])
+def test_classification_on_each_side_of_tol(student, which):
+    for eigenvalues, tol, kind in AROUND_TOL:
+        if (tol is None) != (which == "default-tol"):
+            continue
+        h, _ = _rotated(eigenvalues, len(eigenvalues) + 7)
+        got = student.classify_critical_point(h) if tol is None else student.classify_critical_point(h, tol=tol)
+        said = "the default tol=1e-6" if tol is None else f"tol={tol}"
+        assert got == kind, f"with {said} (absolute), a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+
+
+@pytest.mark.task("critical_points")
+def test_escape_direction_on_each_side_of_tol(student):
+    for eigenvalues, tol, escapes in [([1.0, -5e-7], None, False), ([1.0, -2e-6], None, True), ([1.0, -0.05], 0.1, False), ([1.0, -0.2], 0.1, True)]:
+        h, q = _rotated(eigenvalues, 11)
+        v = student.escape_direction(h) if tol is None else student.escape_direction(h, tol=tol)
+        said = "the default tol" if tol is None else f"tol={tol}"
+        if not escapes:
+            assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {v!r}"
+            continue
+        assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {v!r}"
+        assert_close(v.norm(), torch.tensor(1.0, dtype=v.dtype), name="|escape direction|")
+        assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, f"the direction should be the eigenvector of {min(eigenvalues)}"
 
 
 @pytest.mark.task("critical_points")

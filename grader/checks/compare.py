@@ -1,4 +1,8 @@
-"""Helpers for writing checks. Every failure reads as one sentence a student can act on."""
+"""Value comparisons for checks. Every failure reads as one sentence a student can act on.
+
+NaN or inf where the expected value has none always fails, naming the first index;
+values that differ print with as many digits as it takes to tell them apart.
+"""
 
 from __future__ import annotations
 
@@ -26,6 +30,21 @@ def _fmt(x: float) -> str:
     return f"{x:.6g}"
 
 
+def format_pair(got: float, expected: float) -> tuple[str, str]:
+    """Both numbers with the fewest significant digits (6 at least, 17 at most) that show
+    they differ: float64 results 1e-9 apart must not print as the same number."""
+    for digits in (6, 9, 12, 15, 17):
+        a, e = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if a != e:
+            return a, e
+    return a, e
+
+
+def where(flat: int, shape: tuple[int, ...]) -> str:
+    """`` at index (i, j)``, or nothing for a scalar."""
+    return f" at index {_index(flat, shape)}" if shape else ""
+
+
 def _index(flat: int, shape: tuple[int, ...]) -> str:
     if not shape:
         return "()"
@@ -36,11 +55,11 @@ def _index(flat: int, shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(i) for i in reversed(idx)) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _shape(t: torch.Tensor) -> str:
+def shape_text(t: torch.Tensor) -> str:
     return "(" + ", ".join(str(s) for s in t.shape) + ("," if t.dim() == 1 else "") + ")"
 
 
-def _type_name(x: Any) -> str:
+def type_name(x: Any) -> str:
     if x is None:
         return "None"
     t = type(x)
@@ -65,7 +84,7 @@ def assert_close(
     __tracebackhide__ = True
     if isinstance(expected, (tuple, list)):
         if not isinstance(actual, (tuple, list)):
-            raise AssertionError(f"{name} should be a {type(expected).__name__} of {len(expected)} items, got {_type_name(actual)}")
+            raise AssertionError(f"{name} should be a {type(expected).__name__} of {len(expected)} items, got {type_name(actual)}")
         if len(actual) != len(expected):
             raise AssertionError(f"{name} should have {len(expected)} items, got {len(actual)}")
         for i, (a, e) in enumerate(zip(actual, expected)):
@@ -73,7 +92,7 @@ def assert_close(
         return
     if isinstance(expected, torch.Tensor):
         if not isinstance(actual, torch.Tensor):
-            raise AssertionError(f"{name} should be a torch.Tensor, got {_type_name(actual)}")
+            raise AssertionError(f"{name} should be a torch.Tensor, got {type_name(actual)}")
         _compare_tensors(actual, expected, rtol, atol, name, check_dtype, equal_nan)
         return
     if isinstance(expected, bool) or expected is None or isinstance(expected, str):
@@ -82,7 +101,7 @@ def assert_close(
         return
     if isinstance(expected, (int, float)):
         if isinstance(actual, bool) or not isinstance(actual, (int, float)):
-            raise AssertionError(f"{name} should be a number, got {_type_name(actual)}")
+            raise AssertionError(f"{name} should be a number, got {type_name(actual)}")
         _compare_tensors(
             torch.tensor(float(actual), dtype=torch.float64),
             torch.tensor(float(expected), dtype=torch.float64),
@@ -93,13 +112,13 @@ def assert_close(
             equal_nan,
         )
         return
-    raise TypeError(f"assert_close cannot compare {_type_name(expected)} values")
+    raise TypeError(f"assert_close cannot compare {type_name(expected)} values")
 
 
 def _compare_tensors(actual, expected, rtol, atol, name, check_dtype, equal_nan) -> None:
     __tracebackhide__ = True
     if actual.shape != expected.shape:
-        raise AssertionError(f"{name} has shape {_shape(actual)} but should have shape {_shape(expected)}")
+        raise AssertionError(f"{name} has shape {shape_text(actual)} but should have shape {shape_text(expected)}")
     if check_dtype and actual.dtype != expected.dtype:
         raise AssertionError(f"{name} has dtype {actual.dtype} but should have {expected.dtype}")
     if actual.device != expected.device:
@@ -119,14 +138,12 @@ def _compare_tensors(actual, expected, rtol, atol, name, check_dtype, equal_nan)
     if bad_nan.any():
         i = int(bad_nan.nonzero()[0])
         what = "NaN" if a_nan[i] else _fmt(float(a[i]))
-        raise AssertionError(f"{name} has {what} at index {_index(i, tuple(actual.shape))} where {_fmt(float(e[i]))} was expected")
+        raise AssertionError(f"{name} has {what}{where(i, tuple(actual.shape))} where {_fmt(float(e[i]))} was expected")
     a_inf, e_inf = torch.isinf(a), torch.isinf(e)
     bad_inf = (a_inf | e_inf) & ~(a_inf & e_inf & (torch.sign(a) == torch.sign(e)))
     if bad_inf.any():
         i = int(bad_inf.nonzero()[0])
-        raise AssertionError(
-            f"{name} has {_fmt(float(a[i]))} at index {_index(i, tuple(actual.shape))} where {_fmt(float(e[i]))} was expected"
-        )
+        raise AssertionError(f"{name} has {_fmt(float(a[i]))}{where(i, tuple(actual.shape))} where {_fmt(float(e[i]))} was expected")
     finite = ~(a_nan | e_nan | a_inf | e_inf)
     diff = torch.where(finite, (a - e).abs(), torch.zeros_like(a))
     allowed = atol + rtol * e.abs()
@@ -136,8 +153,9 @@ def _compare_tensors(actual, expected, rtol, atol, name, check_dtype, equal_nan)
         i = int(ratio.argmax())
         n_bad = int((excess > 0).sum())
         rel = float(diff[i]) / abs(float(e[i])) if float(e[i]) != 0 else math.inf
+        got, want = format_pair(float(a[i]), float(e[i]))
         raise AssertionError(
-            f"{name} is wrong at index {_index(i, tuple(actual.shape))}: got {_fmt(float(a[i]))}, expected {_fmt(float(e[i]))} "
+            f"{name} is wrong{where(i, tuple(actual.shape))}: got {got}, expected {want} "
             f"(absolute error {float(diff[i]):.3g}, relative error {rel:.3g}; allowed rtol={rtol:g}, atol={atol:g}); "
             f"{n_bad} of {a.numel()} elements are off"
         )
@@ -146,6 +164,6 @@ def _compare_tensors(actual, expected, rtol, atol, name, check_dtype, equal_nan)
 def assert_shape(actual: Any, shape: tuple[int, ...], *, name: str = "the result") -> None:
     __tracebackhide__ = True
     if not isinstance(actual, torch.Tensor):
-        raise AssertionError(f"{name} should be a torch.Tensor, got {_type_name(actual)}")
+        raise AssertionError(f"{name} should be a torch.Tensor, got {type_name(actual)}")
     if tuple(actual.shape) != tuple(shape):
-        raise AssertionError(f"{name} has shape {_shape(actual)} but should have shape {tuple(shape)}")
+        raise AssertionError(f"{name} has shape {shape_text(actual)} but should have shape {tuple(shape)}")

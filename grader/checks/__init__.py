@@ -1,0 +1,27 @@
+"""The check library for assignment authors: one import path for every helper.
+
+    from grader.checks import assert_close, assert_gradients, check_directional
+
+- ``compare``: ``assert_close`` and ``assert_shape`` (values against expected values);
+- ``gradients``: ``assert_gradients``, ``check_directional``, ``numeric_gradients``,
+  ``autograd_gradients`` and ``assert_finite`` (hand-written backward passes).
+
+What each guarantees is written down in docs/checks.md.
+"""
+
+from .compare import TOLERANCES, assert_close, assert_shape, format_pair, tolerance_for
+from .gradients import assert_finite, assert_gradients, autograd_gradients, check_directional, check_gradient_contract, numeric_gradients
+
+__all__ = [
+    "TOLERANCES",
+    "assert_close",
+    "assert_finite",
+    "assert_gradients",
+    "assert_shape",
+    "autograd_gradients",
+    "check_directional",
+    "check_gradient_contract",
+    "format_pair",
+    "numeric_gradients",
+    "tolerance_for",
+]
