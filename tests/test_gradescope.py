@@ -117,14 +117,10 @@ def test_a_refused_run_says_why_in_the_results(tmp_path, hw2):
 
 
 def _with_packages(assignment, packages):
-    """``assignment`` with ``[environment] packages``, whether or not the manifest has the key yet."""
-    from dataclasses import dataclass, fields
+    """``assignment`` with ``[environment] packages``."""
+    from dataclasses import replace
 
-    @dataclass(frozen=True)
-    class WithPackages(type(assignment)):
-        environment_packages: tuple = ()
-
-    return WithPackages(**{f.name: getattr(assignment, f.name) for f in fields(assignment)}, environment_packages=packages)
+    return replace(assignment, environment_packages=tuple(packages))
 
 
 FAKE_PYTHON3 = """#!/bin/bash
