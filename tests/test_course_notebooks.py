@@ -63,7 +63,8 @@ def test_part_a_functions_it_lacks_fail_at_once_without_running_its_cells(graded
     losses = [t for t in _tests(graded, "losses") if t["status"] != "skip"]  # CUDA variants skip
     assert losses and all(t["status"] == "fail" for t in losses)
     assert all("`mse_loss` is not defined in hw1_ml2022_style.ipynb" in t["message"] or "`mae_loss`" in t["message"] for t in losses)
-    assert all(t["duration"] < 1 for t in losses)  # far below the 10 s an import would take
+    # running the cells would end each check at the 10 s call limit; half of it leaves room for a busy machine
+    assert all(t["duration"] < 5 for t in losses)
 
 
 def _module(*cells: str) -> NotebookModule:

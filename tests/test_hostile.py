@@ -111,9 +111,9 @@ HOSTILE_CALLS = {
 @pytest.mark.parametrize("case", sorted(HOSTILE_CALLS))
 def test_hostile_call_gains_nothing(case, grade_source, reference_source, course):
     body, expected = HOSTILE_CALLS[case]
-    started = time.monotonic()
+    # the per-call time limit is enforced from outside: a call that hangs reads "took longer
+    # than", which the expected message of every case here rules out
     report = grade_source(_with_predict(reference_source, body, prelude=f"COURSE = {str(course)!r}"))
-    assert time.monotonic() - started < 60, "grading a hostile submission must stay within its time budget"
     assert _task(report, "predict").score == 0, _predict_check(report).message
     check = _predict_check(report)
     assert check.status == "fail", check.message
@@ -134,15 +134,19 @@ HOSTILE_IMPORTS = {
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE_IMPORTS))
-def test_hostile_import_scores_zero_quickly(case, grade_source, reference_source):
+def test_hostile_import_scores_zero_quickly(case, grade_source, reference_source, hw1):
     prelude, expected = HOSTILE_IMPORTS[case]
     started = time.monotonic()
     report = grade_source(reference_source + "\n" + prelude + "\n")
     elapsed = time.monotonic() - started
     assert report.score == 0
     assert all(expected in c.message for c in report.checks), [c.message for c in report.checks]
-    # an import failure is remembered: one time-out, not one per check
-    assert elapsed < 15, f"took {elapsed:.1f}s"
+    # an import failure is remembered: one time-out, not one per check. Not remembered, an
+    # import that hangs would cost every check its full limit; the bound is half of that, so
+    # only a machine slowed eightfold could fail it without the bug
+    calls = [c for c in report.checks if not c.nodeid.startswith("static::")]
+    bound = len(calls) * hw1.limits.call_timeout / 2
+    assert len(calls) >= 4 and elapsed < bound, f"took {elapsed:.1f}s for {len(calls)} checks"
 
 
 def test_fork_bomb_is_contained_and_cleaned_up(grade_source, reference_source):
@@ -166,9 +170,8 @@ def test_detached_grandchild_holding_the_pipe(grade_source, reference_source):
         "if os.fork() == 0:\n    os.setsid()\n    time.sleep(600)\n    os._exit(0)\n"
         "os._exit(0)"
     )
-    started = time.monotonic()
+    # waiting on the pipe the grandchild holds would end in the call's time limit instead
     report = grade_source(_with_predict(reference_source, body))
-    assert time.monotonic() - started < 30
     assert "exited with status 0" in _predict_check(report).message
     time.sleep(0.5)
     assert no_worker_processes_left() == []
@@ -176,10 +179,9 @@ def test_detached_grandchild_holding_the_pipe(grade_source, reference_source):
 
 def test_threads_that_never_end_do_not_hold_up_grading(grade_source, reference_source):
     prelude = "import threading, time\nthreading.Thread(target=lambda: time.sleep(10**6)).start()\n"
-    started = time.monotonic()
+    # a worker held up by its thread would hit the call time limit: checks would fail
     report = grade_source(reference_source + "\n" + prelude)
     assert report.score == report.max_score or all(c.status == "pass" for c in report.checks)
-    assert time.monotonic() - started < 30
 
 
 def test_fake_reports_in_output_change_nothing(grade_source, reference_source):

@@ -202,8 +202,8 @@ def test_a_link_to_the_root_of_the_host_is_not_walked(shipped, tmp_path, linked,
         pytest.fail(f"listing the edits walked the link {linked} -> / (still going after 60 s)")
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
+    # a walk through the link would list what lies under / as edits too
     assert found["modified"] == [f"{shown} (a symbolic link)"]
-    assert found["seconds"] < 5
 
 
 def test_a_submission_inside_the_reference_or_the_bundle_is_refused(own_bundle):
