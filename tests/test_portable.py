@@ -85,7 +85,8 @@ def test_notebook_grades_like_the_py(grade_spawn, reference_source, tmp_path, hw
 HUGE_OUTPUT = ("print('x' * (50 << 20))\nreturn x @ w + b + 1", "is wrong at index")
 # a memory bomb that writes every page: caught by RLIMIT_AS where it works (Linux), by
 # polling the tree's resident size where it does not
-TOUCHED_MEMORY = ("import torch\nkeep = [torch.ones(32 << 20) for _ in range(12)]\nreturn x @ w + b", "memory")
+# held for a while, as a real bomb would: a poll every 0.25 s must see it, however slowly it was built
+TOUCHED_MEMORY = ("import time, torch\nkeep = [torch.ones(32 << 20) for _ in range(12)]\ntime.sleep(3)\nreturn x @ w + b", "memory")
 CALLS = {
     **{case: HOSTILE_CALLS[case] for case in ("infinite_loop", "os_exit_in_call", "segfault", "bytearray_4x_memory_limit")},
     "huge_output": HUGE_OUTPUT,
