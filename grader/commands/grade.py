@@ -39,6 +39,25 @@ FALLBACK_FORMATS = {
 STUDENT_FACING = ("github", "actions", "junit", "gradescope", "classroom50")
 
 
+def grade_with(assignment, submission, zygote, *, hidden, public_only, isolate, run_program, reveal_private, reference, progress=None):
+    """One grading of a resolved assignment and submission, as ``grade hwN`` and each
+    ``--watch`` round do it."""
+    from ..grading import grade
+
+    return grade(
+        assignment,
+        submission,
+        hidden_dir=assignment.reference_dir if hidden is not None else None,
+        include_hidden=not public_only,
+        isolate=isolate,
+        run_program=run_program,
+        reveal_private=reveal_private,
+        zygote=zygote,
+        as_reference=reference,  # only --reference may grade what lies in the reference or the bundle
+        progress=progress,
+    )
+
+
 def run(
     name: str,
     *,
@@ -82,20 +101,11 @@ def run(
         if authoritative:  # before any student code runs
             level, reason = policy.probe(zygote, isolate=isolate)
             policy.require(name, what, level, reason, minimum, allow_weak=allow_weak, isolate=isolate)
-        from ..grading import grade
-
-        report = grade(
-            assignment,
-            submission,
-            hidden_dir=assignment.reference_dir if hidden is not None else None,
-            include_hidden=not public_only,
-            isolate=isolate,
-            run_program=run_program,
-            reveal_private=reveal_private,
-            zygote=zygote,
-            as_reference=reference,  # only --reference may grade what lies in the reference or the bundle
+        report = grade_with(
+            assignment, submission, zygote, hidden=hidden, public_only=public_only, isolate=isolate,
+            run_program=run_program, reveal_private=reveal_private, reference=reference,
             progress=live.update if live else None,
-        )
+        )  # fmt: skip
     finally:
         if live:
             live.close()

@@ -46,22 +46,13 @@ def run(
     zygotes = [start()]  # started first: its `import torch` overlaps ours
 
     def grade_once() -> Report:
-        from ..grading import grade
-
         if not zygotes[0].alive:  # it died (killed by hand, out of memory): a new one
             zygotes[0].close()
             zygotes[0] = start()
-        return grade(
-            assignment,
-            submission,
-            hidden_dir=assignment.reference_dir if hidden is not None else None,
-            include_hidden=not public_only,
-            isolate=isolate,
-            run_program=run_program,
-            reveal_private=reveal_private,
-            zygote=zygotes[0],
-            as_reference=reference,
-        )
+        return grade_verb.grade_with(
+            assignment, submission, zygotes[0], hidden=hidden, public_only=public_only, isolate=isolate,
+            run_program=run_program, reveal_private=reveal_private, reference=reference,
+        )  # fmt: skip
 
     try:
         previous: Report | None = None
