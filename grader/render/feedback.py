@@ -123,9 +123,10 @@ def _collapse(task_id: str, hidden: list[CheckResult], level: str) -> list[Check
 def _skip_reason(check: CheckResult) -> str:
     """The grader's own reasons to skip, as they are; any other is the check's (its
     author's ``pytest.skip(...)``, or an xfail's whole traceback) and may quote it."""
+    from ..competition.evaluate import SEALED
     from ..plugin import NO_CUDA, NO_REFERENCE
 
-    ours = check.nodeid.startswith("competition::") or check.message in (NO_CUDA, NO_REFERENCE)
+    ours = check.nodeid.startswith("competition::") or check.message in (NO_CUDA, NO_REFERENCE, SEALED)
     return check.message if ours else SKIPPED
 
 
