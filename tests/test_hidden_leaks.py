@@ -41,6 +41,18 @@ def test_author_skip_kept_secret(student):
     pytest.skip("the case {SECRET} is not ready")
 '''
 
+FAILING_CHECK = f'''
+import pytest
+import torch
+
+
+@pytest.mark.task("linear_forward")
+def test_edge_case_kept_secret(student):
+    x = torch.full((2, 3), {SECRET}, dtype=torch.float64)
+    out, _ = student.linear_forward(x, torch.eye(3, 2, dtype=x.dtype), torch.zeros(2, dtype=x.dtype))
+    assert out.sum().item() == -1.0, "expected -1.0 for the input {SECRET}"
+'''
+
 BROKEN_CHECK = f'CASES = {{"edge": {SECRET}}}\nraise KeyError("no expected value for " + str(CASES))\n'
 
 
@@ -111,3 +123,25 @@ def test_the_instructor_still_sees_why_a_hidden_check_file_does_not_load(tmp_pat
     full.write_text('hidden_feedback = "full"\n' + full.read_text())
     result = CliRunner().invoke(main, ["hw2", "--root", str(tmp_path), "--format", "actions"])
     assert result.exit_code == 2 and SECRET in result.output  # the instructor chose to show them
+
+
+def test_watching_with_a_bundle_shows_what_grade_with_it_shows(tmp_path, monkeypatch):
+    """``grade hw2 --watch --hidden BUNDLE`` is ``grade hw2 --hidden BUNDLE`` on every save:
+    the same student view, not the instructor's report."""
+    import io
+
+    from rich.console import Console
+
+    from grader.commands import watch as watch_verb
+
+    _, submission = _course(tmp_path / "course", "test_flaky_hidden.py", FAILING_CHECK)
+    student = tmp_path / "student"
+    (student / "assignments").mkdir(parents=True)
+    shutil.copytree(submission, student / "assignments" / "hw2")
+    monkeypatch.setattr(watch_verb.watch, "rounds", lambda grade_once, files: iter([grade_once()]))  # one round
+    shown = io.StringIO()
+    watch_verb.run("hw2", submission=None, reference=False, hidden=tmp_path / "course", public_only=False, root=student,
+                   isolate=True, console=Console(file=shown, width=200))  # fmt: skip
+    said = shown.getvalue()
+    assert SECRET not in said and "test_edge_case_kept_secret" not in said
+    assert "hidden checks: 1 failed" in said
