@@ -74,9 +74,9 @@ def student_view(report: Report, assignment: Assignment, level: str | None = Non
 
 
 def student_error(message: str, assignment: Assignment, level: str | None = None) -> str:
-    """``message`` (a run that stopped: a check file that does not load, a check written
-    wrongly) as students may see it: it names a hidden check or its file, and quotes
-    its line, so one that concerns a hidden check file says only that."""
+    """``message`` (why a run stopped: a check file that does not load, a check written
+    wrongly) as students may see it. Such a line names the check or its file and quotes
+    the failing line, so one about a hidden check file says only that it did not load."""
     if (level or assignment.hidden_feedback) == "full":
         return message
     return HIDDEN_FILE_ERROR if any(f in message for f in _hidden_file_names(assignment)) else message
