@@ -195,7 +195,7 @@ class State:
 
             base = self.settings.hidden_dir
             if base is None or not base.is_dir():
-                pytest.skip("the reference solution is not available here")
+                pytest.skip(NO_REFERENCE)
             self.reference = ReferenceModules(self.settings.assignment, base)
         return self.reference
 
@@ -222,6 +222,7 @@ def _active(config: pytest.Config) -> bool:
 
 
 NO_CUDA = "CUDA is not available on this machine"
+NO_REFERENCE = "the reference solution is not available here"
 
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -323,3 +323,33 @@ def test_ci_formats_refuse_a_sandbox_below_the_minimum(fmt, tmp_path):
     assert result.exit_code == 2
     assert f"hw2: isolation none is below the minimum landlock for --format {fmt}" in result.output
     assert not out.exists()
+
+
+# --- a checkout that plants modules for the autograder's own commands ----------------------
+
+FULL_MARKS = """import json, sys
+out = sys.argv[sys.argv.index("-o") + 1]
+tests = [{"test-name": "all", "passed": True, "score": 1200, "max-score": 1200}]
+json.dump({"schema": "classroom50/result/v1", "score": 1200, "max-score": 1200, "tests": tests}, open(out, "w"))
+"""
+
+
+def test_a_planted_venv_or_pip_module_does_not_run_in_the_autograder(bundle, hw2, tmp_path):
+    """``python -m venv`` and ``python -m pip`` in the checkout would import a student's
+    venv.py / pip.py first: code outside the sandbox, free to fake the grader."""
+    checkout = _checkout(tmp_path, hw2, HALF)
+    ran = tmp_path / "planted-ran"
+    for module in ("venv", "pip"):
+        (checkout / f"{module}.py").write_text(f"open({str(ran)!r}, 'a').write({module!r})\n")
+    doc, _ = _run_autograder(bundle, checkout, _fake(tmp_path, "exit 3"), install=[["{venv}/bin/python", "-m", "pip", "--version"]])
+    assert not ran.exists(), ran.read_text()
+    assert doc["score"] == 0 and "it stopped with status 3" in doc["tests"][0]["message"]  # the real installs ran, then grade
+
+
+def test_a_planted_grader_package_does_not_stand_in_for_the_grader(bundle, hw2, tmp_path):
+    checkout = _checkout(tmp_path, hw2, HALF)
+    (checkout / "grader").mkdir()
+    (checkout / "grader" / "__init__.py").write_text("")
+    (checkout / "grader" / "cli.py").write_text(FULL_MARKS)
+    doc, _ = _run_autograder(bundle, checkout, [sys.executable, "-m", "grader.cli"])
+    assert (doc["score"], doc["max-score"]) == (600, 1200)  # the bundle's grader graded it

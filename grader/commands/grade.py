@@ -92,6 +92,7 @@ def run(
             atomic.write_text(output.parent / classroom50.RELEASE_BODY, classroom50.fallback_body(assignment, fallback))
         return 0
     authoritative = fmt in policy.AUTHORITATIVE_FORMATS
+    student_facing = fmt in STUDENT_FACING or (fmt == "terminal" and hidden is not None)  # a CI run's log is the student's
     minimum = assignment.limits.min_isolation
     what = f"--format {fmt}"
     zygote = start()  # started now, so its `import torch` overlaps ours
@@ -106,13 +107,18 @@ def run(
             run_program=run_program, reveal_private=reveal_private, reference=reference,
             progress=live.update if live else None,
         )  # fmt: skip
+    except GraderError as e:  # a hidden check file that does not load: its line is the instructor's
+        said = feedback.student_error(str(e), assignment) if student_facing else str(e)
+        if said != str(e):
+            raise GraderError(said) from None
+        raise
     finally:
         if live:
             live.close()
         zygote.close()  # every worker goes with it, before anything is written
     if authoritative:
         report = policy.settle(report, name, what, minimum, allow_weak=allow_weak)
-    if fmt in STUDENT_FACING or (fmt == "terminal" and hidden is not None):  # a CI run's log is the student's
+    if student_facing:
         report = feedback.student_view(report, assignment)
 
     if fmt == "classroom50":

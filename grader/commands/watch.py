@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from .. import watch
 from ..errors import GraderError
-from ..render import terminal
+from ..render import feedback, terminal
 from ..results import Report
 from . import grade as grade_verb
 
@@ -57,6 +57,8 @@ def run(
     try:
         previous: Report | None = None
         for result in watch.rounds(grade_once, files):
+            if hidden is not None:  # shown as `grade --hidden` shows a run: what a student may see
+                result = _student_view(result, assignment)
             if console.is_terminal:
                 console.clear()
             show(result, previous, console)
@@ -66,6 +68,12 @@ def run(
     finally:
         zygotes[0].close()  # every worker goes with it
     return 130  # not reached: only an interrupt ends the loop
+
+
+def _student_view(result: Report | GraderError, assignment) -> Report | GraderError:
+    if isinstance(result, Report):
+        return feedback.student_view(result, assignment)
+    return GraderError(feedback.student_error(str(result), assignment))
 
 
 def show(result: Report | GraderError, previous: Report | None, console: Console) -> None:

@@ -40,6 +40,7 @@ KINDS = (
 WRONG_VALUES = "wrong values"
 CHECK_ERROR = "the check itself failed"
 HIDDEN_FILE_ERROR = "a hidden check file could not be loaded (your instructor has the details)"
+SKIPPED = "skipped by the check"  # in place of a reason a hidden check gave itself
 
 
 SUMMARY_PREFIX = "hidden::"
@@ -72,6 +73,15 @@ def student_view(report: Report, assignment: Assignment, level: str | None = Non
     return replace(report, tasks=tuple(_task(t, level) for t in report.tasks), errors=tuple(dict.fromkeys(errors)))
 
 
+def student_error(message: str, assignment: Assignment, level: str | None = None) -> str:
+    """``message`` (why a run stopped: a check file that does not load, a check written
+    wrongly) as students may see it. Such a line names the check or its file and quotes
+    the failing line, so one about a hidden check file says only that it did not load."""
+    if (level or assignment.hidden_feedback) == "full":
+        return message
+    return HIDDEN_FILE_ERROR if any(f in message for f in _hidden_file_names(assignment)) else message
+
+
 def _hidden_file_names(assignment: Assignment) -> set[str]:
     folder = assignment.hidden_tests
     return {p.name for p in folder.rglob("*.py")} if folder.is_dir() else set()
@@ -90,7 +100,7 @@ def _collapse(task_id: str, hidden: list[CheckResult], level: str) -> list[Check
     skipped = [c for c in hidden if c.status == "skip"]
     out = []
     if skipped:  # a reason to skip (a sealed leaderboard, no GPU) is the grader's, not a check's
-        reasons = "; ".join(sorted({c.message for c in skipped if c.message})) or "skipped"
+        reasons = "; ".join(sorted({_skip_reason(c) for c in skipped if c.message})) or "skipped"
         out.append(_entry(task_id, "skipped", f"hidden checks: {len(skipped)} skipped", "skip", reasons, skipped))
     if not ran:
         return out
@@ -108,6 +118,16 @@ def _collapse(task_id: str, hidden: list[CheckResult], level: str) -> list[Check
         message = f"{said} (of {len(ran)} hidden checks)"
         out.append(_entry(task_id, "failed", f"hidden checks: {len(failed)} failed", "fail", message, failed))
     return out
+
+
+def _skip_reason(check: CheckResult) -> str:
+    """The grader's own reasons to skip, as they are; any other is the check's (its
+    author's ``pytest.skip(...)``, or an xfail's whole traceback) and may quote it."""
+    from ..competition.evaluate import SEALED
+    from ..plugin import NO_CUDA, NO_REFERENCE
+
+    ours = check.nodeid.startswith("competition::") or check.message in (NO_CUDA, NO_REFERENCE, SEALED)
+    return check.message if ours else SKIPPED
 
 
 def _entry(task_id: str, part: str, name: str, status: str, message: str, checks: list[CheckResult]) -> CheckResult:

@@ -32,7 +32,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-HERE = Path(os.environ.get("CLASSROOM50_BUNDLE_DIR") or Path(__file__).resolve().parent)
+HERE = Path(os.environ.get("CLASSROOM50_BUNDLE_DIR") or Path(__file__).parent).resolve()
 RESULT = "result.json"
 BODY = "release-body.md"
 TAIL = 400  # characters of grade's last words kept in the reason
@@ -109,14 +109,16 @@ def fallback(config: dict, reason: str) -> None:
 
 
 def install(config: dict, venv: Path) -> str:
-    """'' when the grader is ready, else what went wrong."""
+    """'' when the grader is ready, else what went wrong. Run from the bundle, never the
+    checkout: ``python -m`` puts its folder first on the path, and a student's ``venv.py``
+    or ``pip.py`` there would run here, outside the sandbox, and could fake the grader."""
     if not config["install"]:
         return ""
     if not venv.is_dir():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, cwd=HERE)
     for command in config["install"]:
         argv = [part.format(venv=venv, bundle=HERE) for part in command]
-        if subprocess.run(argv).returncode != 0:
+        if subprocess.run(argv, cwd=HERE).returncode != 0:
             return f"installing the grader failed ({' '.join(argv[:4])} ...); your instructor will regrade"
     return ""
 
@@ -151,7 +153,8 @@ def main() -> int:
             out = Path(scratch) / RESULT
             argv = grade_command(config, venv, out, sudo=passwordless_sudo())
             try:
-                run = subprocess.run(argv, stderr=subprocess.PIPE, text=True, timeout=config["time_limit_seconds"] + 60)
+                # from the scratch folder, for the same reason (a grade command of the form `python -m ...`)
+                run = subprocess.run(argv, stderr=subprocess.PIPE, text=True, timeout=config["time_limit_seconds"] + 60, cwd=scratch)
                 status, said = run.returncode, (run.stderr or "").strip()
             except subprocess.TimeoutExpired:
                 status, said = 124, ""
