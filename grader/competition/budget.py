@@ -64,11 +64,6 @@ def tree_cpu_seconds(root: int) -> float | None:
     return total
 
 
-def parent_of(pid: int) -> int | None:
-    found = _stat(pid)
-    return found[0] if found else None
-
-
 def last_lines(path: str, count: int = 1, width: int = 160) -> list[str]:
     """The last ``count`` non-empty lines of a log a program is writing, control codes
     removed (a progress bar redraws its line with carriage returns: the latest state wins)."""
