@@ -1,4 +1,4 @@
-"""The pytest plugin: markers, the ``student``/``ref``/``device`` fixtures, seeding, reports.
+"""The pytest plugin: markers, the ``student``/``ref``/``device``/``drivers`` fixtures, seeding, reports.
 
 Markers (on a check or a whole module via ``pytestmark``):
 
@@ -121,6 +121,7 @@ class State:
         self.session = None
         self.reference = None
         self._returns: dict[str, tuple[str, ...] | None] = {}
+        self._drivers = None
 
     def settings_from_options(self) -> Settings:
         opt = self.config.getoption
@@ -198,6 +199,14 @@ class State:
                 pytest.skip(NO_REFERENCE)
             self.reference = ReferenceModules(self.settings.assignment, base)
         return self.reference
+
+    def drivers(self):
+        if self._drivers is None:
+            from .checks.drivers import FOLDER, Drivers
+
+            assignment = self.settings.assignment
+            self._drivers = Drivers(assignment.public_tests / FOLDER, assignment.name)
+        return self._drivers
 
     def documented_return(self, function: str) -> tuple[str, ...] | None:
         """What the trusted definition (reference, else the released stub) says ``function`` returns."""
@@ -376,6 +385,28 @@ class StudentProxy:
         call.keeping_objects = keeping_objects
         return call
 
+    def drive(self, driver: Any, *args: Any, **kwargs: Any) -> Any:
+        """Runs ``driver(functions, *args, **kwargs)`` in the worker, ``functions`` being the
+        student's task functions, and returns its plain result (see grader.checks.drivers).
+        Arguments are the worker's copies: nothing comes back changed."""
+        __tracebackhide__ = True
+        from .checks.drivers import shipped
+
+        spec = shipped(driver)
+        assignment = self._session.assignment
+        task = assignment.task(self._task) if self._task else None
+        charged = task.functions if task is not None and task.functions else tuple(f for t in assignment.tasks for f in t.functions)
+        try:
+            result = self._session.drive(spec, tuple(charged), args, kwargs, timeout=self._timeout, seed=self._record.seed)
+        except StudentError as e:
+            if e.output:
+                self._record.output.append(e.output)
+            raise
+        if result.output:
+            self._record.output.append(result.output)
+        self._record.last_call = None  # a driver's result is the check's to read, not a documented return
+        return result.value
+
     def _declared(self, function: str, args: tuple, kwargs: dict) -> list[tuple[Any, str, str]]:
         """The objects a call of ``function`` may change for the check (its declared
         ``in_place`` arguments and what they hold), each with its name."""
@@ -408,6 +439,15 @@ def student(request: pytest.FixtureRequest):
     timeout = (meta.time_limit if meta and meta.time_limit else None) or state.settings.assignment.limits.call_timeout
     yield StudentProxy(state.grading_session(), record, timeout, meta.task if meta else None)
     record.changed.clear()  # the record outlives the check: let its arguments go
+
+
+@pytest.fixture
+def drivers(request: pytest.FixtureRequest):
+    """The assignment's drivers: ``drivers.loops`` is ``<public checks>/drivers/loops.py``."""
+    state = request.config.stash[STATE]
+    if state.settings is None:
+        state.settings_for(Path(request.node.path))
+    return state.drivers()
 
 
 @pytest.fixture

@@ -49,6 +49,8 @@ class GradingSession:
         self._loaded: set[str] = set()
         self._import_failures: dict[str, StudentError] = {}
         self._lock = threading.Lock()
+        if trains(assignment) and hasattr(backend, "warm_up"):
+            backend.warm_up()
 
     def _live_worker(self) -> Worker:
         if self.worker is not None and not self.worker.alive:
@@ -69,10 +71,41 @@ class GradingSession:
         The function works on private copies of the arguments: only those its task
         declares (``in_place`` in the manifest) come back changed into the caller's objects.
         """
+        task = self._task_of(function)
+        return self._in_worker(function, timeout, lambda worker, name, path: worker.call(
+            name, path, function, args, kwargs, timeout=timeout, seed=seed,
+            rules=self.rules, keep_objects=keep_objects, in_place=task.in_place_arguments(function),
+        ))  # fmt: skip
+
+    def drive(self, driver: dict, charged: tuple[str, ...], args: tuple, kwargs: dict, *, timeout: float, seed: int) -> CallResult:
+        """Runs a check's driver (``driver``: its source, name and entry function) in the
+        worker around the student's task functions; ``charged`` are the functions of the
+        task the check scores (the first names the call in messages; forbidden-API uses
+        count against them). The arguments are copies: nothing is written back."""
+        functions = {}
+        for task in self.assignment.tasks:
+            path = self.submission.modules.get(task.file, task.file)
+            notebook = self.submission.notebook
+            for f in task.functions:
+                absent = path == NOTEBOOK_MODULE and notebook is not None and not notebook.may_define(f)
+                functions[f] = None if absent else [Path(task.file).stem, path]
+        spec = {**driver, "functions": functions, "charged": list(charged)}
+        first = charged[0]
+        self._task_of(first)
+        return self._in_worker(first, timeout, lambda worker, name, path: worker.call(
+            name, path, first, args, kwargs, timeout=timeout, seed=seed, rules=self.rules, driver=spec,
+        ))  # fmt: skip
+
+    def _task_of(self, function: str):
         task = self.assignment.task_of(function)
         if task is None:
             raise LookupError(f"no task in {self.assignment.manifest_path.name} lists a function named `{function}`")
-        file = task.file
+        return task
+
+    def _in_worker(self, function: str, timeout: float, run) -> CallResult:
+        """``run(worker, module name, module path)`` in the live worker, once the module of
+        ``function`` is imported there; student errors explained in the student's terms."""
+        file = self._task_of(function).file
         module_path = self.submission.modules.get(file, file)
         module_name = Path(file).stem
         with self._lock:
@@ -93,10 +126,7 @@ class GradingSession:
                         self._import_failures[module_path] = self._explain(e, module_path)
                         raise self._import_failures[module_path] from None
                     self._loaded.add(module_path)
-                value = worker.call(
-                    module_name, module_path, function, args, kwargs, timeout=timeout, seed=seed,
-                    rules=self.rules, keep_objects=keep_objects, in_place=task.in_place_arguments(function),
-                )  # fmt: skip
+                value = run(worker, module_name, module_path)
             except StudentError as e:
                 error = self._explain(e, module_path)
                 error.output = worker.read_output()
@@ -114,6 +144,14 @@ class GradingSession:
         if self.worker is not None:
             self.worker.close()
             self.worker = None
+
+
+def trains(assignment: Assignment) -> bool:
+    """Whether student code here builds optimizers: a training program, or checks that
+    run loops through drivers."""
+    from .checks.drivers import FOLDER
+
+    return assignment.competition is not None or (assignment.public_tests / FOLDER).is_dir()
 
 
 def _detach(error: BaseException) -> None:

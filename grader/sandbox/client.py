@@ -249,7 +249,7 @@ class Worker:
     def call(
         self, module: str, path: str, function: str, args: tuple, kwargs: dict, *, timeout: float, seed: int,
         rules: dict[str, tuple[str, ...]] | None = None, keep_objects: bool = False,
-        in_place: dict[int | str, str] | None = None,
+        in_place: dict[int | str, str] | None = None, driver: dict | None = None,
     ) -> Any:
         """Calls ``function`` in the worker. Raises StudentError subclasses on any failure.
 
@@ -258,6 +258,9 @@ class Worker:
         of arbitrary objects) stay in the worker as RemoteObjects. ``in_place``: the
         arguments (position or keyword -> parameter name) whose changes are written back
         into the caller's objects; the worker works on copies of all the others.
+        ``driver``: run a check's driver (its source, entry function and the student
+        functions it may use) around the student's code instead of one function; see
+        ``grader.checks.drivers``.
         """
         from .codec import ArgumentChanged, DecodeError, Decoder, declared_refs, encode_arguments  # torch: loaded only once calls start
 
@@ -267,6 +270,8 @@ class Worker:
             "module": module, "path": path, "function": function, "seed": seed,
             "rules": {f: list(g) for f, g in (rules or {}).items()}, "keep_objects": keep_objects, **tree,
         }  # fmt: skip
+        if driver is not None:
+            header["driver"] = driver
         reply, rbuf = self._exchange(
             header, buffers, timeout,
             timed_out=lambda: StudentTimeout(f"`{function}` took longer than {timeout:g} s (the time limit per call) and was stopped"),
@@ -277,7 +282,14 @@ class Worker:
             self.kill()
             raise StudentBadOutput(f"`{function}` sent back a reply out of turn")
         if not reply.get("ok"):
-            error = _error_from_reply(reply.get("error"), function)
+            err = reply.get("error")
+            if driver is not None and isinstance(err, dict):
+                if err.get("kind") == "driver":
+                    self.kill()
+                    raise DriverFailed(f"the check's driver `{driver.get('function')}` could not run: {str(err.get('message', ''))[:500]}")
+                if isinstance(err.get("function"), str) and err["function"] in (driver.get("functions") or {}):
+                    function = err["function"]  # the student function the driver was in
+            error = _error_from_reply(err, function)
             if self.replace_after(error):
                 self.kill()  # replaced after a failure, so the next check starts clean
             raise error
@@ -318,6 +330,10 @@ class Worker:
             self._release()
         finally:  # even when Ctrl-C or SIGTERM lands mid-close
             self.dir.remove()
+
+
+class DriverFailed(Exception):
+    """A check's driver failed before reaching the student's code: the check's fault."""
 
 
 def death_of(status: int | None, *, signaled: int | None = None) -> str:

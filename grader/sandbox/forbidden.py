@@ -151,17 +151,18 @@ class scope:
     """``with scope(rules, function, root):`` runs a call under every task's rules.
 
     ``rules`` maps each task function to the groups its task forbids. The violations
-    that count for this call are those charged to ``function`` itself.
+    that count for this call are those charged to ``function`` itself (or to any of
+    the functions, for a driver's run of several).
     """
 
-    def __init__(self, rules: dict, function: str, root: str):
+    def __init__(self, rules: dict, function: str | tuple[str, ...], root: str):
         self.rules = {str(f): frozenset(g for g in groups if known(g)) for f, groups in dict(rules).items()}
-        self.function = function
+        self.functions = (function,) if isinstance(function, str) else tuple(function)
         self.root = root
         self._no_grad = None
 
     def __enter__(self) -> "scope":
-        if any(rule in AUTOGRAD_GROUPS or rule.startswith("torch.autograd.") for rule in self.rules.get(self.function, ())):
+        if any(rule in AUTOGRAD_GROUPS or rule.startswith("torch.autograd.") for f in self.functions for rule in self.rules.get(f, ())):
             import torch
 
             self._no_grad = torch.no_grad()
@@ -177,4 +178,4 @@ class scope:
 
     @property
     def violations(self) -> list[dict]:
-        return [v for v in SCOPE.violations if v["function"] == self.function]
+        return [v for v in SCOPE.violations if v["function"] in self.functions]

@@ -64,6 +64,16 @@ class Zygote:
         with self._lock:
             channel.send_with_fds(self.control, spec, [call_fd, status_fd])
 
+    def warm_up(self) -> None:
+        """Has the zygote import what training code needs (worker.warm_up) before the next
+        worker, once; later workers start with it loaded."""
+        if getattr(self, "_warmed", False):
+            return
+        self.wait_ready()
+        with self._lock:
+            channel.send_with_fds(self.control, {"warm": True}, [])
+        self._warmed = True
+
     @property
     def alive(self) -> bool:
         return self.proc.poll() is None

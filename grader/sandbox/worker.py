@@ -7,6 +7,7 @@ never taken from it.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import runpy
@@ -114,6 +115,14 @@ def _describe(exc: BaseException, root: str) -> dict:
         code = exc.code
         info["exit_code"] = code if isinstance(code, (int, type(None))) else str(code)[:200]
     return info
+
+
+def warm_up() -> None:
+    """Pays, once in the process workers are forked from, what training code would pay in
+    every worker: the first optimizer (``zero_grad``, ``load_state_dict``...) imports
+    torch._dynamo, ~1.3 s, through torch's lazy ``_disable_dynamo`` wrappers. Asked for
+    only by assignments that train (it would slow every other one by as much)."""
+    import torch._dynamo  # noqa: F401
 
 
 def _seed(seed: int) -> None:
@@ -227,6 +236,8 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
     except Exception as e:  # a grader bug, never the student's
         return {"seq": seq, "ok": False, "error": {"kind": "protocol", "message": repr(e)}}, []
 
+    if header.get("driver"):
+        return _drive(header, seq, args, kwargs, decoder, modules)
     module = modules.load(module_name, path)
     if isinstance(module, dict):
         return {"seq": seq, "ok": False, "error": module}, []
@@ -259,3 +270,96 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
     # task (a backward check building its cache) may go on; the trusted side decides
     forbidden_uses = {"forbidden": rules.violations[:5]} if rules.violations else {}
     return {"seq": seq, "ok": True, **tree, **forbidden_uses}, encoder.buffers
+
+
+class _Unavailable(BaseException):
+    """A function a driver asked for cannot be had (missing, not callable, its file
+    broken): the call ends with ``error``, as a plain call of that function would.
+    BaseException, so no ``except Exception`` on the way can swallow it."""
+
+    def __init__(self, error: dict):
+        super().__init__(error.get("kind"))
+        self.error = error
+
+
+class StudentFunctions:
+    """What a driver gets: the student's task functions by name, each loaded on first
+    use. ``last`` is the one the driver called most recently (messages name it)."""
+
+    def __init__(self, modules: StudentModules, where: dict):
+        self._modules = modules
+        self._where = where  # function -> [module name, path], or None: defined nowhere
+        self.last: str | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or name not in self._where:
+            raise AttributeError(f"the manifest lists no task function named {name!r}")
+        place = self._where[name]
+        if not place:
+            raise _Unavailable({"kind": "missing", "path": "the submission", "name": name})
+        module_name, path = place
+        module = self._modules.load(str(module_name), str(path))
+        if isinstance(module, dict):
+            raise _Unavailable(module)
+        if not hasattr(module, name):
+            raise _Unavailable({"kind": "missing", "path": path, "name": name})
+        func = getattr(module, name)
+        if not callable(func):
+            raise _Unavailable({"kind": "not_callable", "path": path, "name": name, "type": type(func).__name__})
+
+        def called(*args: Any, **kwargs: Any) -> Any:
+            self.last = name
+            return func(*args, **kwargs)
+
+        called.__name__ = name
+        return called
+
+
+_DRIVERS: dict[str, types.ModuleType] = {}
+
+
+def _driver_module(source: str, name: str) -> types.ModuleType:
+    """A driver file, run once per worker from the text the trusted side sent (never
+    from a file in the student's folder). Its frames are not the student's: errors
+    point past them, and forbidden-API uses are never charged to them."""
+    key = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    module = _DRIVERS.get(key)
+    if module is None:
+        module = types.ModuleType(f"grader_driver_{key[:12]}")
+        module.__file__ = f"<grader driver {name}>"
+        sys.modules[module.__name__] = module  # dataclasses and pickling look modules up
+        exec(compile(source, module.__file__, "exec", dont_inherit=True), module.__dict__)
+        _DRIVERS[key] = module
+    return module
+
+
+def _drive(header: dict, seq: Any, args: Any, kwargs: Any, decoder: Decoder, modules: StudentModules) -> tuple[dict, list[bytes]]:
+    """Runs a check's driver around the student's functions: ``driver(functions, *args,
+    **kwargs)``. It returns plain data (a model's parameters, what a loop reported, what it
+    did to the model) that the trusted side compares with the reference run through the
+    same driver; nothing it says is a verdict."""
+    spec = header["driver"]
+    try:
+        entry = getattr(_driver_module(str(spec["source"]), str(spec["name"])), str(spec["function"]))
+    except BaseException as e:  # noqa: BLE001 - a driver that does not load is the grader's to fix
+        return {"seq": seq, "ok": False, "error": {"kind": "driver", "message": f"{_type_name(e)}: {_safe_str(e)}"}}, []
+    functions = StudentFunctions(modules, dict(spec.get("functions") or {}))
+    _seed(int(header.get("seed", 0)))
+    names = tuple(str(f) for f in (spec.get("charged") or spec.get("functions") or {}))
+    rules = forbidden.scope(header.get("rules") or {}, names, modules.root)
+    try:
+        with rules:
+            result = entry(functions, *args, **kwargs)
+    except _Unavailable as e:
+        return {"seq": seq, "ok": False, "error": e.error}, []
+    except BaseException as e:  # noqa: BLE001
+        if rules.violations:
+            return {"seq": seq, "ok": False, "error": {"kind": "forbidden", "uses": rules.violations[:5], "function": functions.last}}, []
+        return {"seq": seq, "ok": False, "error": {"kind": "exception", "path": header["path"], "function": functions.last, **_describe(e, modules.root)}}, []
+    encoder = Encoder({}, first_ref=max(decoder.refs, default=-1) + 1, handles=modules.kept)
+    try:
+        tree = {"result": encoder.encode(result), "args": encoder.encode([]), "kwargs": encoder.encode({})}
+    except BaseException as e:  # noqa: BLE001 - the driver returned what cannot cross: the grader's bug, or the student's object
+        return {"seq": seq, "ok": False, "error": {"kind": "bad_value", "message": _safe_str(e)}}, []
+    uses = {"forbidden": rules.violations[:5]} if rules.violations else {}
+    return {"seq": seq, "ok": True, **tree, **uses}, encoder.buffers

@@ -52,6 +52,10 @@ def main() -> None:
             os._exit(0)
         except channel.FrameError:
             continue
+        if spec.get("warm") and not fds:
+            worker.warm_up()
+            RUNTIME = rootfs.runtime_paths()  # what the warm-up loaded is the workers' runtime too
+            continue
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
