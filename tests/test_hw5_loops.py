@@ -1,0 +1,104 @@
+"""hw5's loops as shipped: the mistakes students make in training code, each caught on
+its own task through the drivers; correct code in another style gets full marks."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from grader import manifest
+from grader.grading import grade
+from tests.conftest import REPO, task_points, task_scores
+from tests.variants import function_text, replace_function
+
+REFERENCE = (REPO / "reference" / "hw5" / "loops.py").read_text()
+LOOP_TASKS = ("loaders", "train_epoch", "evaluate", "checkpoint")
+
+
+@pytest.fixture(scope="module")
+def hw5():
+    return manifest.find("hw5", REPO)
+
+
+@pytest.fixture
+def grade_loops(hw5, zygote, tmp_path):
+    """Grades a loops.py beside the released stubs of the other files (checks only)."""
+
+    def run(source: str):
+        folder = tmp_path / "submission"
+        folder.mkdir(exist_ok=True)
+        for name in hw5.files:
+            shutil.copy(hw5.directory / name, folder / name)
+        (folder / "loops.py").write_text(source)
+        return grade(hw5, folder, zygote=zygote, run_program=False)
+
+    return run
+
+
+# mistake -> (its task, the function it is made in, [(the line(s) replaced, the replacement)])
+MISTAKES = {
+    "no_zero_grad": ("train_epoch", "train_epoch", [("        optimizer.zero_grad()\n", "")]),
+    "no_model_train": ("train_epoch", "train_epoch", [("    model.train()\n", "")]),
+    "train_loss_averaged_per_batch": ("train_epoch", "train_epoch", [
+        ("        total_loss += loss.item() * len(y)\n", "        total_loss += loss.item()\n"),
+        ("    return total_loss / count, correct / count\n", "    return total_loss / len(loader), correct / count\n"),
+    ]),
+    "no_model_eval": ("evaluate", "evaluate", [("    model.eval()\n", "")]),
+    "eval_loss_averaged_per_batch": ("evaluate", "evaluate", [
+        ("            total_loss += loss_fn(logits, y).item() * len(y)\n", "            total_loss += loss_fn(logits, y).item()\n"),
+        ("    return total_loss / count, correct / count\n", "    return total_loss / len(loader), correct / count\n"),
+    ]),
+    "eval_with_gradients_on": ("evaluate", "evaluate", [("    with torch.no_grad():\n", "    with torch.enable_grad():\n")]),
+    "shuffled_test_loader": ("loaders", "make_loaders", [("batch_size=batch_size, shuffle=False)", "batch_size=batch_size, shuffle=True)")]),
+    "train_loader_not_shuffled": ("loaders", "make_loaders", [("shuffle=True, generator=generator)", "shuffle=False)")]),
+    "train_loader_drops_the_last_batch": ("loaders", "make_loaders", [("shuffle=True, generator=generator)", "shuffle=True, generator=generator, drop_last=True)")]),
+    "checkpoint_without_the_optimizer": ("checkpoint", "save_checkpoint", [
+        ('"optimizer": optimizer.state_dict(), ', '"optimizer": torch.optim.Adam(model.parameters()).state_dict(), '),
+    ]),
+    "checkpoint_of_the_model_object": ("checkpoint", "save_checkpoint", [('{"model": model.state_dict(), ', '{"model": model.state_dict(), "object": model, ')]),
+    "checkpoint_epoch_off_by_one": ("checkpoint", "load_checkpoint", [('    return checkpoint["epoch"]\n', '    return checkpoint["epoch"] + 1\n')]),
+}  # fmt: skip
+
+
+def _mistake(case: str) -> tuple[str, str]:
+    task, function, edits = MISTAKES[case]
+    body = function_text(REFERENCE, function)
+    for old, new in edits:
+        assert body.count(old) == 1, (case, old)
+        body = body.replace(old, new)
+    return task, replace_function(REFERENCE, function, body)
+
+
+@pytest.mark.parametrize("case", sorted(MISTAKES))
+def test_each_mistake_loses_points_on_its_own_task(grade_loops, case):
+    task, source = _mistake(case)
+    report = grade_loops(source)
+    scores, full = task_scores(report), task_points(report)
+    assert scores[task] < full[task], (case, scores)
+    assert all(scores[t] == full[t] for t in LOOP_TASKS if t != task), (case, scores)
+
+
+def test_reference_full_marks_and_stubs_zero_on_the_loops(hw5, grade_loops):
+    scores, full = task_scores(grade_loops(REFERENCE)), task_points(grade_loops(REFERENCE))
+    assert all(scores[t] == full[t] for t in LOOP_TASKS), scores
+    stub = task_scores(grade_loops((hw5.directory / "loops.py").read_text()))
+    assert all(stub[t] == 0 for t in LOOP_TASKS), stub
+
+
+def test_another_correct_style_gets_full_marks(grade_loops):
+    report = grade_loops((REPO / "tests" / "submissions" / "hw5_loops_other_style.py").read_text())
+    scores, full = task_scores(report), task_points(report)
+    assert all(scores[t] == full[t] for t in LOOP_TASKS), [(c.name, c.message) for c in report.checks if c.status == "fail"]
+
+
+def test_a_missing_zero_grad_is_explained(grade_loops):
+    _task, source = _mistake("no_zero_grad")
+    failed = [c for c in grade_loops(source).checks if c.task == "train_epoch" and c.status == "fail" and c.visibility == "hidden"]
+    assert failed and all("gradients were never cleared" in c.message for c in failed), [c.message for c in failed]
+
+
+def test_a_shuffled_test_loader_is_explained(grade_loops):
+    _task, source = _mistake("shuffled_test_loader")
+    failed = [c for c in grade_loops(source).checks if c.task == "loaders" and c.status == "fail"]
+    assert failed and all("shuffled test loader" in c.message for c in failed), [c.message for c in failed]
