@@ -88,7 +88,7 @@ class GradingSession:
             notebook = self.submission.notebook
             for f in task.functions:
                 absent = path == NOTEBOOK_MODULE and notebook is not None and not notebook.may_define(f)
-                functions[f] = None if absent else [Path(task.file).stem, path]
+                functions[f] = [Path(task.file).stem, path, not absent]
         spec = {**driver, "functions": functions, "charged": list(charged)}
         first = charged[0]
         self._task_of(first)

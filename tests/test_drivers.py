@@ -179,8 +179,9 @@ def test_raw(student, drivers):
         (CHECKS.replace("drivers.tools.run_fit, 3)", "lambda fns: 0)"), DRIVER, "is not a driver"),
         (CHECKS, DRIVER.replace("def run_fit(fns, steps):", "def run_fit(fns, steps)"), "tools.py"),
         (CHECKS.replace("drivers.tools.run_fit", "drivers.missing.run_fit"), DRIVER, "no driver file missing.py"),
+        (CHECKS, DRIVER.replace("    fns.fit(model, steps)", "    fns.fitt(model, steps)"), "it asked for `fitt`, which no task of the manifest lists"),
     ],
-    ids=["not_a_driver", "driver_syntax_error", "no_such_driver_file"],
+    ids=["not_a_driver", "driver_syntax_error", "no_such_driver_file", "driver_asks_for_an_unknown_function"],
 )
 def test_a_broken_driver_is_the_checks_fault(tmp_path, zygote, checks, driver, expected):
     assignment = _course(tmp_path / "course", checks=checks, driver=driver)

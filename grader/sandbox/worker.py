@@ -288,16 +288,17 @@ class StudentFunctions:
 
     def __init__(self, modules: StudentModules, where: dict):
         self._modules = modules
-        self._where = where  # function -> [module name, path], or None: defined nowhere
+        self._where = where  # function -> [module name, path, whether it may be defined there]
         self.last: str | None = None
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name not in self._where:
-            raise AttributeError(f"the manifest lists no task function named {name!r}")
-        place = self._where[name]
-        if not place:
-            raise _Unavailable({"kind": "missing", "path": "the submission", "name": name})
-        module_name, path = place
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name not in self._where:  # the driver's mistake, not the student's
+            raise _Unavailable({"kind": "driver", "message": f"it asked for `{name}`, which no task of the manifest lists"})
+        module_name, path, defined = self._where[name]
+        if not defined:  # a notebook none of whose cells defines it
+            raise _Unavailable({"kind": "missing", "path": path, "name": name})
         module = self._modules.load(str(module_name), str(path))
         if isinstance(module, dict):
             raise _Unavailable(module)
