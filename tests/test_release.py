@@ -51,6 +51,23 @@ def test_a_solution_line_in_the_release_is_caught(tmp_path):
         release.ship(assignment, tmp_path / "out")
 
 
+def test_an_idiom_a_public_check_shares_with_the_solution_is_no_leak_but_a_hidden_name_is(tmp_path):
+    """The author writes public checks and drivers to be read: a line they share with the
+    solution (``with torch.no_grad():``) is theirs to publish; a hidden check's name is not."""
+    assignment = _course(tmp_path, "hw4")
+    line = "    inv_std = 1.0 / torch.sqrt(var + eps)\n"
+    assert line.strip() in release._solution_lines(assignment)
+    driver = assignment.public_tests / "drivers" / "helpers.py"
+    driver.parent.mkdir()
+    driver.write_text("def f(var, eps):\n" + line + "    return inv_std\n")
+    student, _ = release.ship(assignment, tmp_path / "out")
+    assert (student / "assignments" / "hw4" / "tests" / "drivers" / "helpers.py").is_file()
+    driver.write_text(driver.read_text() + "# test_running_statistics_after_several_steps\n")
+    shutil.rmtree(tmp_path / "out")
+    with pytest.raises(GraderError, match="helpers.py names the hidden check"):
+        release.ship(assignment, tmp_path / "out")
+
+
 def test_test_labels_in_the_release_are_caught(tmp_path):
     assignment = _course(tmp_path, "hw1")
     shutil.copy(assignment.competition.labels, assignment.directory / "data" / "answers.csv")

@@ -1,9 +1,9 @@
 """HW5: the training loop, the evaluation loop, loaders and checkpoints (reference solution).
 
 These functions take PyTorch objects (a model, a DataLoader, a loss, an optimizer) and
-are the part of every course notebook that goes wrong most quietly: a missing
-``optimizer.zero_grad()``, an evaluation with dropout still on, a validation loss averaged
-over batches instead of samples, a shuffled test set.
+are the part of every course notebook that goes wrong most quietly: gradients never
+cleared between batches, an evaluation with dropout still on, a validation loss
+averaged over batches instead of samples, a shuffled test set.
 
 Conventions the checks rely on:
 - a loader yields ``(x, y)`` batches (``make_loaders``' test loader yields ``(x,)``);

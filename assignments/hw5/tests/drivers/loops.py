@@ -22,7 +22,8 @@ from torch.utils.data import DataLoader, TensorDataset
 
 def tiny_model(features, classes, *, seed, hidden=8, dropout=0.0, dtype=torch.float64):
     """Linear -> ReLU -> Dropout -> Linear, with parameters drawn from ``seed``."""
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator()
+    generator.manual_seed(seed)
     model = nn.Sequential(nn.Linear(features, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, classes)).to(dtype)
     with torch.no_grad():
         for p in model.parameters():
@@ -159,7 +160,7 @@ def round_trip(fns, x, y, *, seed, epoch, steps=3):
     classes = int(y.max()) + 1
 
     def step(model, optimizer):
-        optimizer.zero_grad()
+        model.zero_grad(set_to_none=True)
         loss_fn(model(x), y).backward()
         optimizer.step()
 
