@@ -5,6 +5,9 @@
 - ``compare``: ``assert_close`` and ``assert_shape`` (values against expected values);
 - ``gradients``: ``assert_gradients``, ``check_directional``, ``numeric_gradients``,
   ``autograd_gradients`` and ``assert_finite`` (hand-written backward passes).
+- ``drivers``: worker-side code around the student's functions, for functions that take
+  a model, a loader or an optimizer (reached through the ``drivers`` fixture and
+  ``student.drive``).
 
 What each guarantees is written down in docs/checks.md.
 """

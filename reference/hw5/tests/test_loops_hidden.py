@@ -92,6 +92,7 @@ def test_evaluation_matches_the_reference(student, ref, drivers, case, dtype):
 
 
 @pytest.mark.task("evaluate")
+@pytest.mark.structure  # no value changes with gradients on: it gates the value checks' points
 def test_evaluation_computes_no_gradients(student, drivers):
     x, y = _data(12, 4, 3, seed=31)
     got = student.drive(drivers.loops.evaluation, x, y, seed=32, batch_size=5)
