@@ -19,6 +19,7 @@ from pathlib import Path
 from . import uploads
 from .manifest import Assignment
 from .results import CheckResult
+from .sandbox.forbidden import DROPOUT, DROPOUT_FUNCTIONAL, DROPOUT_KERNELS, DROPOUT_MODULES
 from .submission import Submission
 
 # names that reach a forbidden entry's APIs by another path
@@ -27,6 +28,12 @@ ALSO = {
     "torch.func": ("functorch",),
     "Tensor.backward": ("torch.Tensor.backward",),
     "torch.nn.functional.batch_norm": ("torch.batch_norm",),
+    DROPOUT: (
+        *(f"torch.nn.functional.{n}" for n in DROPOUT_FUNCTIONAL),
+        *(f"{where}.{n}" for where in ("torch", "torch._VF", "torch._C._VariableFunctions", "torch.ops.aten") for n in DROPOUT_KERNELS),
+        *(f"torch.nn.{n}" for n in DROPOUT_MODULES),
+        "torch.nn.modules.dropout",
+    ),
 }
 
 

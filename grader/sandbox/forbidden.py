@@ -26,6 +26,18 @@ from typing import Any
 ROOTS = ("torch.autograd", "Tensor.backward", "torch.nn.functional", "torch.func", "torch.optim")
 AUTOGRAD_GROUPS = {"torch.autograd", "Tensor.backward"}
 
+# The library's dropout in every form. The rule "torch.nn.functional.dropout" forbids them
+# all: F.dropout's siblings (dropout1d on a 2-D input drops rows, but feature_dropout is
+# elementwise there), the modules built on them (nn.Dropout calls F.dropout), and the
+# kernels under them, reached as torch.<name> or torch._VF.<name>.
+DROPOUT = "torch.nn.functional.dropout"
+DROPOUT_FUNCTIONAL = ("dropout1d", "dropout2d", "dropout3d", "alpha_dropout", "feature_alpha_dropout")
+DROPOUT_KERNELS = (
+    "dropout", "dropout_", "feature_dropout", "feature_dropout_", "alpha_dropout", "alpha_dropout_",
+    "feature_alpha_dropout", "feature_alpha_dropout_", "native_dropout", "_fused_dropout",
+)  # fmt: skip
+DROPOUT_MODULES = ("Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout")
+
 
 def known(entry: str) -> bool:
     return any(entry == root or entry.startswith(root + ".") for root in ROOTS)
@@ -72,9 +84,10 @@ def _hit(apis: tuple[str, ...], shown: str) -> None:
         frame = frame.f_back
 
 
-def _guard(api: str, original: Any, shown: str | None = None) -> Any:
-    """``api`` is the name rules match; ``shown`` what a message calls it, when they differ."""
-    apis = (api,)
+def _guard(api: str, original: Any, shown: str | None = None, also: tuple[str, ...] = ()) -> Any:
+    """``api`` is the name rules match (and ``also`` more of them); ``shown`` what a
+    message calls it, when they differ."""
+    apis = (api, *also)
     said = shown or api
 
     def guarded(*args: Any, **kwargs: Any) -> Any:
@@ -130,13 +143,21 @@ def install() -> None:
     for name in dir(F):
         value = getattr(F, name)
         if not name.startswith("_") and callable(value) and not isinstance(value, type):
-            setattr(F, name, _guard(f"torch.nn.functional.{name}", value))
+            also = (DROPOUT,) if name in DROPOUT_FUNCTIONAL else ()
+            setattr(F, name, _guard(f"torch.nn.functional.{name}", value, also=also))
     for name in dir(torch.func):
         value = getattr(torch.func, name)
         if not name.startswith("_") and callable(value) and not isinstance(value, type):
             setattr(torch.func, name, _guard(f"torch.func.{name}", value))
     # the same kernel without going through F
     torch.batch_norm = _guard("torch.nn.functional.batch_norm", torch.batch_norm, "torch.batch_norm")
+    # the dropout kernels: torch.dropout is the one F.dropout calls, through torch._VF
+    # (a module whose attributes, once set, come before the kernels it forwards to)
+    for name in DROPOUT_KERNELS:
+        fn = getattr(torch, name, None)
+        if callable(fn):
+            setattr(torch, name, _guard(DROPOUT, fn, f"torch.{name}"))
+            setattr(torch._VF, name, _guard(DROPOUT, fn, f"torch._VF.{name}"))
     # every optimizer's constructor goes through Optimizer.__init__; the functional forms
     # (torch.optim.adam.adam, ...) are guarded where they live
     torch.optim.Optimizer.__init__ = _guard("torch.optim.Optimizer", torch.optim.Optimizer.__init__)
