@@ -174,6 +174,7 @@ LIBRARY_DROPOUT = {
     "module_hidden_name": ("torch.nn.functional.dropout", _seeded("getattr(torch.nn, 'Drop' + 'out')(p)(x)")),
     "native_dropout": ("torch.native_dropout", _seeded("getattr(torch, 'native_' + 'dropout')(x, p, True)[0]")),
     "feature_dropout": ("torch.feature_dropout", _seeded("getattr(torch, 'feature_' + 'dropout')(x, p, True)")),  # elementwise on 2-D x
+    "aten_op": ("torch.ops.aten.dropout", _seeded("torch.ops.aten.dropout(x, p, True)")),  # found by reading the source
     "imported_module": ("torch.nn.Dropout", "    from torch.nn import Dropout\n" + _seeded("Dropout(p)(x)")),
     "variable_functions": ("torch._VF.dropout", _seeded("getattr(torch._VF, 'drop' + 'out')(x, p, True)")),
 }  # fmt: skip

@@ -16,7 +16,7 @@ def test_accuracy_small_example(student):
     # predictions 0, 1, 0 (a tie between 0 and 1: the first wins), 0 (a tie again)
     got = student.accuracy(logits, y)
     assert type(got) is float, f"accuracy should return a Python float (use .item()), got {type(got).__name__}"
-    assert_close(got, 0.5, name="accuracy (rows 0 and 2 right; ties go to the first class, as torch.argmax does)")
+    assert_close(got, 0.5, rtol=0.0, atol=1e-6, name="accuracy (rows 0 and 2 right; ties go to the first class, as torch.argmax does)")
 
 
 def _sets(folds, n, k):
