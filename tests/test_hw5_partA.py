@@ -111,11 +111,11 @@ MISTAKES = {
     # dropout forward
     "dropout_without_1_over_1_minus_p": ("regularization", "dropout_forward", "    return x * mask / (1 - p), (mask, p)\n", "    return x * mask, (mask, p)\n"),
     "dropout_active_in_eval": ("regularization", "dropout_forward", '    if mode == "eval":\n        return x, (None, p)\n', '    if mode == "eval":\n        mode = "train"\n'),
-    "dropout_keeps_with_probability_p": ("regularization", "dropout_forward", "device=x.device) >= p\n", "device=x.device) < p\n"),
-    "dropout_one_draw_per_row": ("regularization", "dropout_forward", "    mask = torch.rand(x.shape, generator=g, device=x.device) >= p",
-                                 "    mask = torch.rand((*x.shape[:-1], 1), generator=g, device=x.device).expand(x.shape) >= p"),
-    "dropout_ignores_the_seed": ("regularization", "dropout_forward", "    g.manual_seed(seed)\n", "    g.manual_seed(0)\n"),
-    "dropout_from_the_global_generator": ("regularization", "dropout_forward", "    mask = torch.rand(x.shape, generator=g, device=x.device)",
+    "dropout_keeps_with_probability_p": ("regularization", "dropout_forward", "generator=generator, device=x.device) >= p\n", "generator=generator, device=x.device) < p\n"),
+    "dropout_one_draw_per_row": ("regularization", "dropout_forward", "    mask = torch.rand(x.shape, generator=generator, device=x.device) >= p",
+                                 "    mask = torch.rand((*x.shape[:-1], 1), generator=generator, device=x.device).expand(x.shape) >= p"),
+    "dropout_ignores_the_seed": ("regularization", "dropout_forward", ".manual_seed(seed)\n", ".manual_seed(0)\n"),
+    "dropout_from_the_global_generator": ("regularization", "dropout_forward", "    mask = torch.rand(x.shape, generator=generator, device=x.device)",
                                           "    mask = torch.rand(x.shape, device=x.device)"),
     "dropout_accepts_p_one": ("regularization", "dropout_forward", "    if not 0 <= p < 1:\n", "    if not 0 <= p <= 1:\n"),
     # dropout backward
@@ -155,7 +155,7 @@ def test_each_mistake_loses_points_on_its_own_task(grade_hw5a, case):
     assert all(v == full[k] for k, v in scores.items() if k != task), scores
 
 
-FORWARD_TAIL = "    mask = torch.rand(x.shape, generator=g, device=x.device) >= p\n    return x * mask / (1 - p), (mask, p)\n"
+FORWARD_TAIL = "    mask = torch.rand(x.shape, generator=generator, device=x.device) >= p\n    return x * mask / (1 - p), (mask, p)\n"
 
 
 def _seeded(call: str) -> str:

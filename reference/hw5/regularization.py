@@ -49,9 +49,8 @@ def dropout_forward(x, p, mode, seed):
         return x, (None, p)
     if mode != "train":
         raise ValueError(f"mode must be 'train' or 'eval', got {mode!r}")
-    g = torch.Generator(device=x.device)
-    g.manual_seed(seed)
-    mask = torch.rand(x.shape, generator=g, device=x.device) >= p
+    generator = torch.Generator(device=x.device).manual_seed(seed)
+    mask = torch.rand(x.shape, generator=generator, device=x.device) >= p
     return x * mask / (1 - p), (mask, p)
     # END SOLUTION
 
