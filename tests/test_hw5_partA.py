@@ -199,3 +199,25 @@ def test_a_seeded_library_dropout_would_pass_every_check_but_the_rule(grade_hw5a
     source = REFERENCE["regularization.py"].replace(FORWARD_TAIL, _seeded("torch.dropout(x, p, True)"), 1)
     report = grade_hw5a(copy_part_a(tmp_path / "free", rules=False), regularization=source)
     assert report.score == report.max_score, _failures(report)
+
+
+@pytest.mark.parametrize(
+    "code, found",
+    [
+        ("    return nn.Dropout(p)(x)\n", ["torch.nn.Dropout"]),
+        ("    return F.dropout2d(x, p)\n", ["torch.nn.functional.dropout2d"]),
+        ("    return torch.feature_dropout(x, p, True)\n", ["torch.feature_dropout"]),
+        ("    return torch.ops.aten.native_dropout.default(x, p, True)[0]\n", ["torch.ops.aten.native_dropout.default"]),
+        ("    return torch._C._VariableFunctions.dropout(x, p, True)\n", ["torch._C._VariableFunctions.dropout"]),
+        ("    return torch.nn.modules.dropout.Dropout(p)(x)\n", ["torch.nn.modules.dropout.Dropout"]),
+        ("    return x * torch.bernoulli(torch.full_like(x, 1 - p)) / (1 - p)\n", []),  # a mask drawn by hand
+        ("    return F.relu(x)\n", []),  # the rest of torch.nn.functional is not part of the rule
+    ],
+    ids=["module", "dropout2d", "kernel", "aten_op", "variable_functions", "module_by_path", "by_hand", "relu"],
+)  # fmt: skip
+def test_reading_the_source_finds_the_library_dropout_in_every_form(code, found):
+    from grader.static_checks import forbidden_uses
+
+    source = "import torch\nimport torch.nn as nn\nfrom torch.nn import functional as F\n\n\ndef dropout_forward(x, p, mode, seed):\n" + code
+    uses = forbidden_uses(source, ("dropout_forward",), ("torch.nn.functional.dropout",))
+    assert [u.api for u in uses] == found
