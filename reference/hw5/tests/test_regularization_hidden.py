@@ -1,12 +1,15 @@
 """Hidden checks for hw5's dropout and weight decay.
 
 Dropout is judged without any particular draw: the mask is read off the output (x has
-no zero entries), every entry must be x / (1 - p) or exactly 0, and the kept fraction
-must lie within 7 standard deviations of 1 - p (sqrt(p (1 - p) / m) over m entries),
-overall and in every row and column: an honest mask misses that about once in 10^11
-tries, a mask with p and 1 - p swapped, one drawn per row or per column, or one that
-drops nothing is far outside it. Weight decay is compared with the reference in
+no zero entries), every entry must be x / (1 - p) or exactly 0, and the number of kept
+entries, overall and in every row and column, must lie where a mask keeping each entry
+independently with probability 1 - p lands but for a chance below 10^-12 on either side
+(exact binomial tails; a few in 10^8 over every row and column of every check). A mask
+with p and 1 - p swapped, one drawn per row or per column, or one that keeps or drops
+everything is far outside. Weight decay is compared with the reference in
 float64, the float32 tolerance bounded by float32's own error on the same inputs."""
+
+import math
 
 import pytest
 import torch
@@ -34,17 +37,30 @@ def _mask(out, x, p, name="out"):
     return kept
 
 
-def _near(fractions, p, m, what):
-    """Every kept fraction (of m entries each) is within 7 standard deviations of 1 - p."""
-    fractions = torch.as_tensor(fractions, dtype=torch.float64).reshape(-1).cpu()
-    tol = 7 * (p * (1 - p) / m) ** 0.5
-    off = (fractions - (1 - p)).abs()
-    i = int(off.argmax())
-    where = f" {what} {i}" if fractions.numel() > 1 else f" {what}"
-    assert off[i] <= tol, (
-        f"dropout_forward with p = {p} kept {fractions[i].item():.4f} of the {m} entries of{where}, more than "
-        f"{tol:.3f} from 1 - p = {1 - p:g}: keep each entry independently with probability 1 - p"
-    )
+def _bounds(p, m, alpha=1e-12):
+    """The counts of kept entries (of m, each kept with probability 1 - p) between which
+    an honest mask lands but for a chance below alpha on either side: exact binomial tails."""
+    c = torch.arange(m + 1, dtype=torch.float64)
+    n = torch.tensor(float(m), dtype=torch.float64)
+    logpmf = torch.lgamma(n + 1) - torch.lgamma(c + 1) - torch.lgamma(n - c + 1) + c * math.log(1 - p) + (n - c) * math.log(p)
+    pmf = logpmf.exp()
+    below = pmf.cumsum(0)  # P(kept <= c)
+    above = pmf.flip(0).cumsum(0).flip(0)  # P(kept >= c)
+    return int((below >= alpha).nonzero()[0]), int((above >= alpha).nonzero()[-1])
+
+
+def _near(counts, p, m, what):
+    """Every count of kept entries (of m entries each) lies within _bounds(p, m)."""
+    counts = torch.as_tensor(counts).reshape(-1).cpu().long()
+    lo, hi = _bounds(p, m)
+    off = ((counts < lo) | (counts > hi)).nonzero().flatten()
+    if len(off):
+        i = int(off[0])
+        where = f"{what} {i}" if counts.numel() > 1 else what
+        raise AssertionError(
+            f"dropout_forward with p = {p} kept {int(counts[i])} of the {m} entries of {where}; a mask keeping each entry "
+            f"independently with probability 1 - p = {1 - p:g} keeps between {lo} and {hi} of them, all but once in 10^12 tries"
+        )
 
 
 def _refuses(call, args, what):
@@ -64,9 +80,9 @@ def test_dropout_keeps_each_entry_with_probability_one_minus_p(student, device, 
     x = _x((400, 250), dtype, device, seed=11)
     out, _ = student.dropout_forward.keeping_objects(x, p, "train", 1234)
     kept = _mask(out, x, p).double()
-    _near(kept.mean(), p, x.numel(), "x")
-    _near(kept.mean(dim=1), p, x.shape[1], "row")
-    _near(kept.mean(dim=0), p, x.shape[0], "column")
+    _near(kept.sum(), p, x.numel(), "x")
+    _near(kept.sum(dim=1), p, x.shape[1], "row")
+    _near(kept.sum(dim=0), p, x.shape[0], "column")
 
 
 @pytest.mark.task("dropout_forward")
@@ -120,7 +136,7 @@ def test_dropout_the_bounds_of_p_and_mode(student, device):
     x = _x((200, 100), torch.float64, device, seed=9)
     out, _ = student.dropout_forward.keeping_objects(x, 0.99, "train", 77)
     kept = _mask(out, x, 0.99, name="out (p = 0.99)")
-    _near(kept.double().mean(), 0.99, x.numel(), "x")
+    _near(kept.sum(), 0.99, x.numel(), "x")
     small = _x((3, 4), torch.float64, device, seed=10)
     for p, mode in ((1.0, "train"), (1.5, "train"), (-0.1, "train"), (0.5, "test")):
         _refuses(student.dropout_forward.keeping_objects, (small, p, mode, 0), f"dropout_forward(x, p={p}, mode={mode!r}, seed=0)")
