@@ -407,6 +407,11 @@ class StudentProxy:
         self._record.last_call = None  # a driver's result is the check's to read, not a documented return
         return result.value
 
+    def restart(self) -> None:
+        """Retires the worker: the next call runs in a fresh process with nothing of the
+        earlier calls (their objects, globals, files) but what the check hands it."""
+        self._session.restart()
+
     def _declared(self, function: str, args: tuple, kwargs: dict) -> list[tuple[Any, str, str]]:
         """The objects a call of ``function`` may change for the check (its declared
         ``in_place`` arguments and what they hold), each with its name."""

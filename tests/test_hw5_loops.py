@@ -102,3 +102,14 @@ def test_a_shuffled_test_loader_is_explained(grade_loops):
     _task, source = _mistake("shuffled_test_loader")
     failed = [c for c in grade_loops(source).checks if c.task == "loaders" and c.status == "fail"]
     assert failed and all("shuffled test loader" in c.message for c in failed), [c.message for c in failed]
+
+
+def test_forging_what_the_drivers_saw_earns_nothing_where_the_work_is(grade_loops):
+    """Rewriting the driver's records (its globals, its Watch) wins no checkpoint points:
+    the file is loaded in a fresh worker and its values compared here; and a missing
+    model.train() still costs train_epoch, whatever the record says."""
+    report = grade_loops((REPO / "tests" / "submissions" / "hw5_loops_forged.py").read_text())
+    scores, full = task_scores(report), task_points(report)
+    assert scores["checkpoint"] == 0, scores
+    assert scores["train_epoch"] < full["train_epoch"], scores
+    assert scores["loaders"] == full["loaders"] and scores["evaluate"] == full["evaluate"], scores

@@ -286,7 +286,7 @@ class Worker:
             if driver is not None and isinstance(err, dict):
                 if err.get("kind") == "driver":
                     self.kill()
-                    raise DriverFailed(f"the check's driver `{driver.get('function')}` could not run: {str(err.get('message', ''))[:500]}")
+                    raise DriverFailed(f"the check's driver `{driver.get('function')}` could not run around your code: {str(err.get('message', ''))[:500]}")
                 if isinstance(err.get("function"), str) and err["function"] in (driver.get("functions") or {}):
                     function = err["function"]  # the student function the driver was in
             error = _error_from_reply(err, function)
@@ -332,8 +332,10 @@ class Worker:
             self.dir.remove()
 
 
-class DriverFailed(Exception):
-    """A check's driver failed before reaching the student's code: the check's fault."""
+class DriverFailed(StudentBadOutput):
+    """The worker says a check's driver could not run. Every reply is the submission's to
+    forge (it is imported first), so this is a failure of the submission, not of the
+    check: a driver bug shows when the reference is graded (`grade build`)."""
 
 
 def death_of(status: int | None, *, signaled: int | None = None) -> str:

@@ -163,6 +163,9 @@ def settle_in(output: str, cwd: str, env: dict) -> None:
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)
+    import tempfile
+
+    tempfile.tempdir = None  # fixed at /tmp by an import in the zygote (torch._dynamo): read TMPDIR again
 
 
 def begin(sock, cwd: str, level: str, reason: str) -> None:
