@@ -86,21 +86,40 @@ def _forbidden(path: str, groups: tuple[str, ...]) -> bool:
     return any(path == p or path.startswith(p + ".") for p in prefixes)
 
 
+class TooDeep(Exception):
+    """A source nested past what the reader (and Python's parser) can follow."""
+
+
+TOO_DEEP = object()
+
+
 @functools.lru_cache(maxsize=8)
-def _parse(source: str) -> ast.Module | None:
+def _parse(source: str) -> ast.Module | object | None:
     """Each module once, however many of its tasks forbid something (the tree is only read)."""
     try:
         return ast.parse(source)
     except (SyntaxError, ValueError):  # ValueError: a NUL byte, on older Pythons
         return None  # the checks report syntax errors themselves
+    except (RecursionError, MemoryError):
+        return TOO_DEEP
 
 
 def forbidden_uses(source: str, functions: tuple[str, ...], groups: tuple[str, ...], others: frozenset[str] = frozenset()) -> list[Use]:
     """Uses of the groups inside ``functions`` and the helpers they call; ``others`` are
-    other tasks' functions, judged by their own task's rules and not followed."""
+    other tasks' functions, judged by their own task's rules and not followed. Raises
+    TooDeep for a source nested too deeply to read (it cannot be cleared)."""
     tree = _parse(source)
     if tree is None:
         return []
+    if tree is TOO_DEEP:
+        raise TooDeep
+    try:
+        return _uses(tree, functions, groups, others)
+    except (RecursionError, MemoryError):  # _dotted on a chain of thousands of attributes
+        raise TooDeep from None
+
+
+def _uses(tree: ast.Module, functions: tuple[str, ...], groups: tuple[str, ...], others: frozenset[str]) -> list[Use]:
     defs = {n.name: n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
     module_names = _aliases(list(tree.body), {})
     todo = [f for f in functions if f in defs]
@@ -158,22 +177,31 @@ def static_checks(assignment: Assignment, submission: Submission) -> list[CheckR
         if source is None:
             continue
         others = frozenset(f for t in assignment.tasks if t is not task for f in t.functions)
-        uses = forbidden_uses(source, task.functions, task.forbidden, others)
+        shown = submission.shown(module_path)
+        try:
+            uses = forbidden_uses(source, task.functions, task.forbidden, others)
+        except TooDeep:
+            message = (f"{shown} is too deeply nested for the grader to read it for {', '.join(task.forbidden)} "
+                       "(thousands of nested operators or attributes), so this task cannot be cleared and scores 0")  # fmt: skip
+            out.append(_violation(task, message))
+            continue
         if not uses:
             continue
-        shown = submission.shown(module_path)
         said = "; ".join(f"`{u.api}` in `{u.function}` ({shown}, {submission.locate(module_path, u.line)})" for u in uses[:3])
         more = f" and {len(uses) - 3} more" if len(uses) > 3 else ""
-        out.append(
-            CheckResult(
-                nodeid=f"static::{task.id}",
-                name=f"{task.id}: no forbidden API in the source",
-                task=task.id,
-                status="fail",
-                message=f"this task may not use {', '.join(task.forbidden)}; found {said}{more} (the whole task scores 0)",
-                visibility="public",
-                duration=0.0,
-                violation=True,
-            )
-        )
+        out.append(_violation(task, f"this task may not use {', '.join(task.forbidden)}; found {said}{more} (the whole task scores 0)"))
     return out
+
+
+def _violation(task, message: str) -> CheckResult:
+    """The failing check that zeroes ``task``."""
+    return CheckResult(
+        nodeid=f"static::{task.id}",
+        name=f"{task.id}: no forbidden API in the source",
+        task=task.id,
+        status="fail",
+        message=message,
+        visibility="public",
+        duration=0.0,
+        violation=True,
+    )

@@ -59,3 +59,26 @@ def test_helpers_are_followed_but_other_tasks_are_not():
 
 def test_unused_imports_are_not_uses():
     assert uses("import torch.nn.functional as F\nfrom torch.autograd import grad\ndef f(x):\n    return x\n") == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import torch\nBOMB = " + "-" * 200_000 + "1\ndef dropout_forward(x, p, mode, seed):\n    return x, None\n",
+        "import torch\ndef dropout_forward(x, p, mode, seed):\n    return torch" + ".a" * 5000 + "\n",
+    ],
+    ids=["parser_too_deep", "attribute_chain_too_deep"],
+)
+def test_a_source_too_deep_to_read_zeroes_the_task_in_one_line(source, tmp_path):
+    """The reader runs in the trusted process: a file nested past its recursion limit
+    fails the task that forbids something (it cannot be cleared), never the grader."""
+    from grader import manifest, submission
+    from grader.static_checks import static_checks
+    from tests.conftest import REPO
+
+    hw5 = manifest.find("hw5", REPO)
+    (tmp_path / "regularization.py").write_text(source)
+    sub = submission.load(tmp_path / "regularization.py", hw5)
+    found = {c.task: c for c in static_checks(hw5, sub)}
+    assert found["dropout_forward"].status == "fail" and found["dropout_forward"].violation
+    assert "is too deeply nested for the grader to read it" in found["dropout_forward"].message, found["dropout_forward"].message
