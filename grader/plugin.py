@@ -17,6 +17,8 @@ verdict stay in this process.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import random
 import zlib
 from dataclasses import dataclass, field
@@ -307,9 +309,24 @@ class CheckDefinitionError(Exception):
     """A check is written wrongly (missing marker, unknown task): the author's mistake."""
 
 
-def _seed_for(nodeid: str) -> int:
-    # The parameter part is left out so a check's CPU and CUDA variants see the same data.
-    return zlib.crc32(nodeid.split("[")[0].encode()) & 0x7FFFFFFF
+def _seed_for(node: pytest.Item) -> int:
+    """A check's seed. The parameter part of its id is left out, so that its CPU and CUDA
+    variants see the same data. A hidden check's seed is keyed with its file's contents:
+    student code can read the seed it runs under, and must not be able to test guesses of
+    hidden check names against it (a public seed stays reproducible by anyone)."""
+    base = node.nodeid.split("[")[0].encode()
+    meta = node.stash.get(META, None)
+    if meta is None or meta.visibility != "hidden":
+        return zlib.crc32(base) & 0x7FFFFFFF
+    return int.from_bytes(hashlib.sha256(_file_key(str(node.path)) + base).digest()[:4], "big") & 0x7FFFFFFF
+
+
+@functools.lru_cache(maxsize=64)
+def _file_key(path: str) -> bytes:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).digest()
+    except OSError:
+        return b""
 
 
 @pytest.fixture(autouse=True)
@@ -322,7 +339,7 @@ def _grader_seed(request: pytest.FixtureRequest):
     import numpy as np
     import torch
 
-    seed = _seed_for(request.node.nodeid)
+    seed = _seed_for(request.node)
     record.seed = seed
     random.seed(seed)
     np.random.seed(seed)
@@ -440,7 +457,7 @@ def student(request: pytest.FixtureRequest):
     if state.settings is None:
         state.settings_for(Path(request.node.path))
     meta = request.node.stash.get(META, None)
-    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
+    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node)))
     timeout = (meta.time_limit if meta and meta.time_limit else None) or state.settings.assignment.limits.call_timeout
     yield StudentProxy(state.grading_session(), record, timeout, meta.task if meta else None)
     record.changed.clear()  # the record outlives the check: let its arguments go
@@ -462,7 +479,7 @@ def ref(request: pytest.FixtureRequest):
         state.settings_for(Path(request.node.path))
     from .reference import CheckedReference
 
-    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node.nodeid)))
+    record = request.node.stash.setdefault(RECORD, CheckRecord(seed=_seed_for(request.node)))
     return CheckedReference(state.reference_modules(), record.changed)
 
 

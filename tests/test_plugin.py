@@ -60,3 +60,30 @@ def test_not_implemented_reads_as_such(pytester):
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*`double` is not implemented yet*"])
     assert "Traceback" not in result.stdout.str()
+
+
+def test_a_hidden_checks_seed_tells_nothing_of_its_name(tmp_path, zygote):
+    """Student code can read the seed its call runs under (torch.initial_seed()). A public
+    check's seed is the crc32 of its id, so anyone can reproduce its data; a hidden check's
+    is keyed with its file, so a guessed hidden name cannot be confirmed against it."""
+    import zlib
+
+    from grader import manifest
+    from grader.grading import grade
+
+    root = tmp_path / "course"
+    folder, reference = root / "assignments" / "tiny", root / "reference" / "tiny"
+    (folder / "tests").mkdir(parents=True)
+    (reference / "tests").mkdir(parents=True)
+    (folder / "assignment.toml").write_text(MANIFEST)
+    source = "def double(x):\n    import torch\n    return torch.initial_seed()\n\ndef triple(x):\n    return 3 * x\n"
+    (folder / "mod.py").write_text(source)
+    (reference / "mod.py").write_text(source)
+    check = 'import pytest\n\n@pytest.mark.task("double")\ndef test_{}(student):\n    assert False, f"seed={{student.double(1)}}"\n'
+    (folder / "tests" / "test_public.py").write_text(check.format("seen"))
+    (reference / "tests" / "test_hidden.py").write_text(check.format("secret_name"))
+    report = grade(manifest.find("tiny", root), folder, zygote=zygote)
+    seeds = {c.name: int(c.message.split("seed=")[1].split()[0]) for c in report.checks if "seed=" in c.message}
+    crc = lambda nodeid: zlib.crc32(nodeid.encode()) & 0x7FFFFFFF  # noqa: E731
+    assert seeds["test_seen"] == crc("assignments/tiny/tests/test_public.py::test_seen"), seeds
+    assert seeds["test_secret_name"] != crc("reference/tiny/tests/test_hidden.py::test_secret_name"), seeds
