@@ -73,7 +73,7 @@ def test_workflow_runs_the_suite_on_every_supported_python_and_os():
     python = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python@"))
     assert python["with"]["python-version"] == "${{ matrix.python }}"
     runs = [s.get("run", "") for s in steps]
-    assert "python -m pytest -q tests" in runs
+    assert "python -m pytest -q -n 2 tests" in runs
     assert any(r.startswith("python -m pip install") and '-e ".[test,report]"' in r for r in runs)
 
 
