@@ -218,3 +218,45 @@ def test_a_broken_driver_is_the_checks_fault(tmp_path, zygote, checks, driver, e
     # findings about a driver are the check's fault
     status = "fail" if "asked for" in expected else "error"
     assert fit.status == status and expected in fit.message, (fit.status, fit.message)
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="the fork backend's zygote is Linux-only")
+def test_a_warm_up_asked_for_while_the_zygote_is_busy_still_starts_the_worker(tmp_path):
+    """The warm-up must not be a request of its own: two requests waiting in the zygote's
+    socket were read as one (bad JSON), and the worker asked for never started."""
+    import os
+    import signal
+    import threading
+
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.fork import Zygote
+    from grader.sandbox.limits import Limits
+
+    (tmp_path / "m.py").write_text("def f():\n    return 7\n")
+    zygote = Zygote()
+    try:
+        zygote.wait_ready()
+        os.kill(zygote.proc.pid, signal.SIGSTOP)  # busy: whatever is asked now waits in its socket
+        started = {}
+
+        def start():
+            try:
+                started["worker"] = zygote.worker(WorkerSpec(files=(("m.py", str(tmp_path / "m.py")),), limits=Limits(memory_bytes=1 << 30)))
+            except Exception as e:  # noqa: BLE001
+                started["error"] = e
+
+        zygote.warm_up()
+        thread = threading.Thread(target=start)
+        thread.start()
+        thread.join(0.5)  # the request is written by now
+        os.kill(zygote.proc.pid, signal.SIGCONT)
+        thread.join(60)
+        assert "error" not in started, started.get("error")
+        worker = started["worker"]
+        try:
+            worker.load("m", "m.py", timeout=30)
+            assert worker.call("m", "m.py", "f", (), {}, timeout=30, seed=0) == 7
+        finally:
+            worker.close()
+    finally:
+        zygote.close()

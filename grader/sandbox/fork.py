@@ -62,17 +62,16 @@ class Zygote:
     def spawn(self, spec: dict, call_fd: int, status_fd: int) -> None:
         self.wait_ready()
         with self._lock:
+            if getattr(self, "_warm", False):
+                spec = {**spec, "warm": True}  # the zygote warms once, whatever it is told after
             channel.send_with_fds(self.control, spec, [call_fd, status_fd])
 
     def warm_up(self) -> None:
-        """Has the zygote import what training code needs (worker.warm_up) before the next
-        worker, once; later workers start with it loaded."""
-        if getattr(self, "_warmed", False):
-            return
-        self.wait_ready()
-        with self._lock:
-            channel.send_with_fds(self.control, {"warm": True}, [])
-        self._warmed = True
+        """Has the zygote import what training code needs (worker.warm_up) before it forks
+        the next worker; later workers start with it loaded. Said in that worker's request,
+        not a message of its own: two messages waiting in the zygote's socket can be read
+        as one."""
+        self._warm = True
 
     @property
     def alive(self) -> bool:

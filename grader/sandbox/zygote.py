@@ -22,6 +22,7 @@ import json
 import os
 import signal
 import socket
+import sys
 
 from . import channel, isolation, linux, rootfs
 
@@ -52,14 +53,13 @@ def main() -> None:
             os._exit(0)
         except channel.FrameError:
             continue
-        if spec.get("warm") and not fds:
-            worker.warm_up()
-            RUNTIME = rootfs.runtime_paths()  # what the warm-up loaded is the workers' runtime too
-            continue
         if len(fds) != 2:
             for fd in fds:
                 os.close(fd)
             continue
+        if spec.get("warm") and "torch._dynamo" not in sys.modules:
+            worker.warm_up()
+            RUNTIME = rootfs.runtime_paths()  # what the warm-up loaded is the workers' runtime too
         pid = os.fork()
         if pid == 0:
             try:
