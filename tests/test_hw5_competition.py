@@ -367,3 +367,18 @@ def test_suggested_baselines_for_accuracy_rise_from_easiest_to_hardest():
         assert bars == sorted(bars) and len(set(bars)) == 4 and 0 < bars[0] and bars[-1] < 1
         # the first below the plainest learner, the last above the best closed-form fit
         assert bars[0] < data["models"]["nearest class mean"][split] and bars[-1] > data["models"]["linear, every feature"][split]
+
+
+def test_the_release_check_finds_class_labels_beside_their_ids_and_not_by_chance(hw5, tmp_path):
+    """Every file holds the labels 0..40 as numbers; a leak is the labels next to their ids."""
+    from grader.release import leaks
+
+    shutil.copytree(HW5 / "data", tmp_path / "data")
+    assert leaks(hw5, tmp_path) == []  # the training file's own Id,Class pairs match only by chance
+    test = _rows(HW5 / "data" / "phoneme.test.csv")
+    labels = [r[1] for r in _rows(LABELS)]
+    (tmp_path / "data" / "phoneme.test.csv").write_text("\n".join(",".join(r + [c]) for r, c in zip(test, labels)) + "\n")
+    shutil.copy(LABELS, tmp_path / "answers.csv")
+    found = leaks(hw5, tmp_path)
+    assert any(f.startswith("answers.csv holds 4520 of the 4520 test labels beside their ids") for f in found), found
+    assert any(f.startswith("data/phoneme.test.csv holds 4520 of the 4520") for f in found), found
