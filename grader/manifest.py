@@ -194,16 +194,17 @@ CLASSIFICATION_METRICS = ("accuracy", "macro_f1")  # higher is better
 METRICS = REGRESSION_METRICS + CLASSIFICATION_METRICS
 HIGHER_IS_BETTER = frozenset(CLASSIFICATION_METRICS)
 DEVICES = ("cpu", "cuda")
+# The environment variable a competition's program reads to know its device ("cpu" or
+# "cuda"); a program falls back to the CPU when CUDA is not there (see reference/hw5/phonemes.py).
+DEVICE_ENV = "GRADER_DEVICE"
+COUNTS = ("rerun", "submitted")
 
 
 def direction(metric: str) -> str:
     """``higher is better`` or ``lower is better``, for a metric's name."""
     return "higher is better" if metric in HIGHER_IS_BETTER else "lower is better"
 
-# The environment variable a competition's program reads to know its device ("cpu" or
-# "cuda"); a program falls back to the CPU when CUDA is not there (see reference/hw5/phonemes.py).
-DEVICE_ENV = "GRADER_DEVICE"
-COUNTS = ("rerun", "submitted")
+
 _TASK_KEYS = {"id", "title", "points", "file", "functions", "forbidden", "in_place"}
 _LIMIT_KEYS = {
     "call_timeout": (float, 0.01, 3600),

@@ -179,17 +179,29 @@ def test_validation_keeps_whole_utterances(program):
 
 
 @pytest.mark.parametrize(
-    "told, cuda, expected",
-    [("cuda", False, "cpu"), ("cuda", True, "cuda"), ("cpu", True, "cpu"), (None, True, "cuda"), (None, False, "cpu")],
-    ids=["cuda_absent_falls_back", "cuda", "told_cpu", "untold_gpu", "untold_no_gpu"],
-)
-def test_the_program_trains_where_it_is_told_or_falls_back_to_the_cpu(program, monkeypatch, told, cuda, expected):
+    "told, cuda, works, expected",
+    [
+        ("cuda", False, False, "cpu"), ("cuda", True, True, "cuda"), ("cuda", True, False, "cpu"), ("cpu", True, True, "cpu"),
+        (None, True, True, "cuda"), (None, False, False, "cpu"),
+    ],
+    ids=["cuda_absent_falls_back", "cuda", "cuda_refuses_falls_back", "told_cpu", "untold_gpu", "untold_no_gpu"],
+)  # fmt: skip
+def test_the_program_trains_where_it_is_told_or_falls_back_to_the_cpu(program, monkeypatch, told, cuda, works, expected):
     if told is None:
         monkeypatch.delenv(manifest.DEVICE_ENV, raising=False)
     else:
         monkeypatch.setenv(manifest.DEVICE_ENV, told)
     monkeypatch.setattr(program.torch.cuda, "is_available", lambda: cuda)
+    monkeypatch.setattr(program, "cuda_works", lambda: works)
     assert program.pick_device() == expected
+
+
+def test_a_gpu_that_refuses_a_tensor_means_the_cpu(program, monkeypatch, capsys):
+    """Here torch has no CUDA at all: making a tensor there fails, and that is a fallback, not a crash."""
+    if program.torch.cuda.is_available():
+        pytest.skip("this machine has a working GPU")
+    assert program.cuda_works() is False
+    assert "training on the CPU" in capsys.readouterr().out
 
 
 def test_the_starter_is_what_the_reference_builds():

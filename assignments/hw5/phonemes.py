@@ -57,9 +57,19 @@ def same_seed(seed: int) -> None:
 
 def pick_device() -> str:
     """``GRADER_DEVICE`` (set by the grader: "cuda" or "cpu"), falling back to the CPU
-    when CUDA is not available; without it, a GPU if there is one."""
+    when CUDA is not available or does not work; without it, a GPU if there is one."""
     wanted = os.environ.get("GRADER_DEVICE", "cuda").strip().lower()
-    return "cuda" if wanted == "cuda" and torch.cuda.is_available() else "cpu"
+    return "cuda" if wanted == "cuda" and torch.cuda.is_available() and cuda_works() else "cpu"
+
+
+def cuda_works() -> bool:
+    """Whether a tensor can be made on the GPU (a driver can be there and still refuse)."""
+    try:
+        torch.zeros(1, device="cuda")
+    except Exception as e:  # noqa: BLE001 - any failure means: train on the CPU
+        print(f"CUDA is there but cannot be used ({type(e).__name__}: {e}); training on the CPU")
+        return False
+    return True
 
 
 def read_frames(path: str) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray | None]:
