@@ -304,6 +304,9 @@ def test_leaderboard_puts_the_highest_accuracy_first(tmp_path):
     assert "line 2: '0.5' is not a whole number" in data["entries"][2]["problem"]
     table = CliRunner().invoke(main, ["leaderboard", "hw5", "--root", str(REPO), str(zeros), str(perfect)])
     assert "accuracy, higher is better" in table.output
+    # the baselines fall where they rank: the hardest (highest) under the best submission
+    where = [table.output.index(t) for t in ("perfect", "boss baseline", "strong baseline", "medium baseline", "simple baseline", "zeros")]
+    assert where == sorted(where), table.output
 
 
 # The manifest's classification keys.
