@@ -116,7 +116,10 @@ def _hidden_check_names(assignment: Assignment) -> set[str]:
 
 
 def _solution_lines(assignment: Assignment) -> set[str]:
-    lines = set()
+    """Lines inside the reference's solution blocks, less those it also writes outside
+    them: those ship anyway (a competition program's training loop may share idioms
+    such as ``optimizer.zero_grad()`` with a part A solution)."""
+    lines, shipped = set(), set()
     for path in sorted(assignment.reference_dir.glob("*.py")):
         inside = False
         for line in path.read_text(encoding="utf-8").split("\n"):
@@ -125,9 +128,9 @@ def _solution_lines(assignment: Assignment) -> set[str]:
                 inside = True
             elif text == END:
                 inside = False
-            elif inside and len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
-                lines.add(text)
-    return lines
+            elif len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
+                (lines if inside else shipped).add(text)
+    return lines - shipped
 
 
 def _label_values(assignment: Assignment) -> set[str]:

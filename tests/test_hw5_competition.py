@@ -397,3 +397,15 @@ def test_the_release_check_finds_class_labels_beside_their_ids_and_not_by_chance
     found = leaks(hw5, tmp_path)
     assert any(f.startswith("answers.csv holds 4520 of the 4520 test labels beside their ids") for f in found), found
     assert any(f.startswith("data/phoneme.test.csv holds 4520 of the 4520") for f in found), found
+
+
+def test_the_starter_programs_training_loop_is_not_a_leak(hw5, tmp_path):
+    """Part B's starter trains a model, so it shares idioms with part A's loop solutions;
+    a line the reference writes outside its solution blocks ships anyway."""
+    from grader.release import leaks
+
+    (tmp_path / "phonemes.py").write_text((HW5 / "phonemes.py").read_text())
+    assert leaks(hw5, tmp_path) == []
+    solution = (REFERENCE / "phonemes.py").read_text().split("# BEGIN SOLUTION")[2].split("# END SOLUTION")[0]
+    (tmp_path / "leaked.py").write_text(solution)  # a solution block of the program itself still is one
+    assert any(f.startswith("leaked.py contains a solution line") for f in leaks(hw5, tmp_path))
