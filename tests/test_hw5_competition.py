@@ -252,6 +252,22 @@ def test_a_constant_class_scores_no_baseline_and_is_told_its_device(hw5_generous
     failed = next(c for c in report.checks if c.name.startswith("public: beat simple"))
     assert failed.name == f"public: beat simple (accuracy > {hw5_generous.competition.baselines[0].public:g})"
     assert failed.status == "fail" and "is not above simple's" in failed.message
+    from grader.platforms.gradescope.results import render
+
+    board = json.loads(render(report))["leaderboard"]
+    assert board == [{"name": "public accuracy", "value": comp.public, "order": "desc"}]  # Gradescope ranks the highest first
+
+
+def test_the_class_report_ranks_the_highest_accuracy_first():
+    from grader.regrade.report import _standings
+
+    rows = [{"student": name} for name in ("ann", "bob", "cy")]
+    results = {
+        name: {"competition": {"metric": "accuracy", "public": public, "private": None, "public_tier": "x"}}
+        for name, public in (("ann", 0.4), ("bob", 0.8), ("cy", 0.6))
+    }
+    standings, metric = _standings(rows, results)
+    assert metric == "accuracy" and [s.student for s in standings] == ["bob", "cy", "ann"]
 
 
 def test_a_class_out_of_range_is_one_line_on_the_training_task(hw5_generous, zygote, tmp_path):
