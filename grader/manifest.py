@@ -88,18 +88,38 @@ class Competition:
     id_column: str
     target: str
     prediction: str  # file the program writes, e.g. pred.csv
-    metric: str  # "mse", "rmse" or "mae"; lower is better
+    metric: str  # "mse", "rmse", "mae" (lower is better), "accuracy" or "macro_f1" (higher is better)
     public_fraction: float
     split_seed: int
     time_budget: float  # CPU seconds of the run's process tree (competition/budget.py)
     counts: str  # "rerun": the re-run's predictions count; "submitted": the submitted file does
-    max_difference: float  # RMS difference between submitted and re-run predictions before flagging
+    # how far submitted and re-run predictions may differ before it is flagged: their RMS
+    # difference (regression), the share of rows whose classes differ (classification)
+    max_difference: float
     code_points: float
     baseline_points: float  # per baseline beaten, per split
     reveal_private: bool
     baselines: tuple[Baseline, ...]
     seed: int = 0
     wall_limit: float = 0.0  # wall-clock seconds before a run is stopped whatever its CPU use (0: WALL_FACTOR x time_budget)
+    # classification metrics: a prediction is a class index, a whole number from 0 to
+    # num_classes - 1; the manifest's `num_classes` key (required for them, refused otherwise)
+    num_classes: int = 0
+    # the device the program is told to train on (the DEVICE_ENV variable): "cpu", or
+    # "cuda" where the grading machine has a GPU (the program falls back to the CPU if not)
+    device: str = "cpu"
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.metric in HIGHER_IS_BETTER
+
+    @property
+    def classification(self) -> bool:
+        return self.metric in CLASSIFICATION_METRICS
+
+    def better(self, score: float, than: float) -> bool:
+        """Whether ``score`` is strictly better than ``than`` on this metric."""
+        return score > than if self.higher_is_better else score < than
 
     @property
     def data_files(self) -> tuple[Path, ...]:
@@ -167,10 +187,24 @@ HIDDEN_FEEDBACK = ("full", "summary", "none")
 _COMPETITION_KEYS = {
     "title", "program", "train", "test", "labels", "id_column", "target", "prediction", "metric", "public_fraction",
     "split_seed", "time_budget", "counts", "max_difference", "code_points", "baseline_points", "reveal_private",
-    "baselines", "seed", "wall_limit",
+    "baselines", "seed", "wall_limit", "num_classes", "device",
 }  # fmt: skip
-METRICS = ("mse", "rmse", "mae")
+REGRESSION_METRICS = ("mse", "rmse", "mae")  # lower is better
+CLASSIFICATION_METRICS = ("accuracy", "macro_f1")  # higher is better
+METRICS = REGRESSION_METRICS + CLASSIFICATION_METRICS
+HIGHER_IS_BETTER = frozenset(CLASSIFICATION_METRICS)
+DEVICES = ("cpu", "cuda")
+# The environment variable a competition's program reads to know its device ("cpu" or
+# "cuda"); a program falls back to the CPU when CUDA is not there (see reference/hw5/phonemes.py).
+DEVICE_ENV = "GRADER_DEVICE"
 COUNTS = ("rerun", "submitted")
+
+
+def direction(metric: str) -> str:
+    """``higher is better`` or ``lower is better``, for a metric's name."""
+    return "higher is better" if metric in HIGHER_IS_BETTER else "lower is better"
+
+
 _TASK_KEYS = {"id", "title", "points", "file", "functions", "forbidden", "in_place"}
 _LIMIT_KEYS = {
     "call_timeout": (float, 0.01, 3600),
@@ -440,6 +474,20 @@ def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) 
         if numbers[key] < 0:
             raise r.fail(f"{w}{key}", f"must not be negative, got {_show(numbers[key])}")
 
+    metric = choice("metric", METRICS, "mse")
+    higher = metric in HIGHER_IS_BETTER
+    num_classes = 0
+    if metric in CLASSIFICATION_METRICS:
+        num_classes = r.get(table, "num_classes", w, int, default=None)
+        if num_classes is None:
+            raise r.fail(f"{w}num_classes", f"is missing: metric {_show(metric)} scores class labels 0 .. num_classes - 1 (add `num_classes = ...`)")
+        if num_classes < 2:
+            raise r.fail(f"{w}num_classes", f"must be at least 2, got {_show(num_classes)}")
+        if numbers["max_difference"] > 1:
+            raise r.fail(f"{w}max_difference", f"is the share of rows whose classes may differ for {_show(metric)}: between 0 and 1, got {_show(numbers['max_difference'])}")
+    elif "num_classes" in table:
+        raise r.fail(f"{w}num_classes", f"is only for the classification metrics ({', '.join(map(_show, CLASSIFICATION_METRICS))}); metric is {_show(metric)}")
+
     raw = r.get(table, "baselines", w, list)
     if not raw:
         raise r.fail(f"{w}baselines", "is empty (add [[competition.baselines]] tables: name, public, private)")
@@ -449,11 +497,20 @@ def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) 
         if not isinstance(b, dict):
             raise r.fail(f"{w}baselines[{i}]", f"must be a table, got {_show(b)}")
         r.unknown(b, {"name", "public", "private"}, where)
-        baselines.append(Baseline(r.get(b, "name", where, str), r.get(b, "public", where, float), r.get(b, "private", where, float)))
+        baseline = Baseline(r.get(b, "name", where, str), r.get(b, "public", where, float), r.get(b, "private", where, float))
+        if metric in CLASSIFICATION_METRICS:
+            for split in ("public", "private"):
+                if not 0 <= getattr(baseline, split) <= 1:
+                    raise r.fail(f"{where}{split}", f"must be between 0 and 1 for {_show(metric)} (a fraction: 0.45, not 45), got {_show(getattr(baseline, split))}")
+        baselines.append(baseline)
     for split in ("public", "private"):
         values = [getattr(b, split) for b in baselines]
-        if any(a <= b for a, b in zip(values, values[1:])):
-            raise r.fail(f"{w}baselines", f"must go from easiest to hardest: each {split} score lower than the one before, got {values}")
+        if any((a >= b) if higher else (a <= b) for a, b in zip(values, values[1:])):
+            way = "higher" if higher else "lower"
+            raise r.fail(
+                f"{w}baselines",
+                f"must go from easiest to hardest: each {split} score {way} than the one before ({way} {metric} is better), got {values}",
+            )
     if len({b.name for b in baselines}) != len(baselines):
         raise r.fail(f"{w}baselines", "repeat a name")
 
@@ -466,7 +523,7 @@ def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) 
         id_column=r.get(table, "id_column", w, str, default="id"),
         target=r.get(table, "target", w, str),
         prediction=_plain_name(r, table, "prediction", w),
-        metric=choice("metric", METRICS, "mse"),
+        metric=metric,
         public_fraction=fraction,
         split_seed=r.get(table, "split_seed", w, int),
         time_budget=budget,
@@ -478,6 +535,8 @@ def _competition(r: _Reader, table: dict, directory: Path, reference_dir: Path) 
         baselines=tuple(baselines),
         seed=r.get(table, "seed", w, int, default=0),
         wall_limit=wall,
+        num_classes=num_classes,
+        device=choice("device", DEVICES, "cpu"),
     )
 
 

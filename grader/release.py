@@ -116,7 +116,10 @@ def _hidden_check_names(assignment: Assignment) -> set[str]:
 
 
 def _solution_lines(assignment: Assignment) -> set[str]:
-    lines = set()
+    """Lines inside the reference's solution blocks, less those it also writes outside
+    them: those ship anyway (a competition program's training loop may share idioms
+    such as ``optimizer.zero_grad()`` with a part A solution)."""
+    lines, shipped = set(), set()
     for path in sorted(assignment.reference_dir.glob("*.py")):
         inside = False
         for line in path.read_text(encoding="utf-8").split("\n"):
@@ -125,9 +128,9 @@ def _solution_lines(assignment: Assignment) -> set[str]:
                 inside = True
             elif text == END:
                 inside = False
-            elif inside and len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
-                lines.add(text)
-    return lines
+            elif len(text) >= MIN_SOLUTION_LINE and not text.startswith("#"):
+                (lines if inside else shipped).add(text)
+    return lines - shipped
 
 
 def _label_values(assignment: Assignment) -> set[str]:
@@ -138,11 +141,32 @@ def _label_values(assignment: Assignment) -> set[str]:
     return {row.split(",")[-1].strip() for row in rows if row.strip()}
 
 
+def _label_pairs(assignment: Assignment) -> set[tuple[str, str]]:
+    """(id, label) of each test row, for a classification competition: its labels are a
+    few small whole numbers that every file holds, so a leak is the labels beside their ids."""
+    competition = assignment.competition
+    if competition is None or not competition.classification or not competition.labels.is_file():
+        return set()
+    rows = competition.labels.read_text(encoding="utf-8").splitlines()[1:]
+    return {(row.split(",")[0].strip(), row.split(",")[-1].strip()) for row in rows if row.strip()}
+
+
+def _paired_hits(text: str, pairs: set[tuple[str, str]]) -> int:
+    """Lines of ``text`` whose first and last comma-separated values are a test id and its label."""
+    hits = 0
+    for line in text.splitlines():
+        cells = line.split(",")
+        if len(cells) > 1 and (cells[0].strip(), cells[-1].strip()) in pairs:
+            hits += 1
+    return hits
+
+
 def leaks(assignment: Assignment, release: Path) -> list[str]:
     """Hidden material found in the release, one sentence each."""
     hidden_names = _hidden_check_names(assignment)
     solution = _solution_lines(assignment)
-    labels = _label_values(assignment)
+    pairs = _label_pairs(assignment)
+    labels = set() if pairs else _label_values(assignment)
     # The public checks (and their drivers) are written by the author to be read, and
     # share idioms with any solution ("with torch.no_grad():"); every other file, built
     # (stubs, notebooks) or copied (data, hints), must hold no solution line.
@@ -162,6 +186,11 @@ def leaks(assignment: Assignment, release: Path) -> list[str]:
             # a few 5-decimal values match by chance in a large data file; a leak shows most of them
             if hits >= 0.2 * len(labels):
                 found.append(f"{shown} holds {hits} of the {len(labels)} test labels")
+        if pairs:
+            hits = _paired_hits(text, pairs)
+            # by chance a row's last value is the same id's label about as often as two frames share a class
+            if hits >= 0.5 * len(pairs):
+                found.append(f"{shown} holds {hits} of the {len(pairs)} test labels beside their ids")
     return found
 
 

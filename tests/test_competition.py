@@ -8,6 +8,7 @@ same code must work from the manifest alone.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -495,3 +496,113 @@ def test_baselines_take_any_files_with_the_id_and_target(houses_root, tmp_path):
     short.write_text("\n".join(labels.read_text().splitlines()[:-1]) + "\n")
     code, output = _baselines(houses_root, *args[:-4], "--labels", str(short))
     assert code == 2 and "has no label for 1 of the test ids" in output and "Traceback" not in output, output
+
+
+# A classification competition from the manifest alone: three classes of points, macro F1.
+
+BLOBS = """
+title = "Blobs"
+
+[competition]
+program = "train.py"
+train = "data/train.csv"
+test = "data/test.csv"
+labels = "answers/labels.csv"
+id_column = "id"
+target = "kind"
+metric = "macro_f1"
+num_classes = 3
+split_seed = 5
+time_budget = 30
+wall_limit = 600
+max_difference = 0.1
+code_points = 1
+
+[[competition.baselines]]
+name = "chance"
+public = 0.4
+private = 0.4
+
+[[competition.baselines]]
+name = "centroid"
+public = 0.85
+private = 0.85
+"""
+
+# Nearest class mean: macro F1 near 0.95 on well-separated blobs.
+CENTROID = """
+import csv
+import numpy as np
+
+rows = list(csv.reader(open("data/train.csv")))[1:]
+x = np.array([r[1:3] for r in rows], dtype=float)
+y = np.array([int(r[3]) for r in rows])
+centres = np.stack([x[y == c].mean(0) for c in range(3)])
+test = list(csv.reader(open("data/test.csv")))[1:]
+xt = np.array([r[1:3] for r in test], dtype=float)
+pred = ((xt[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
+with open("pred.csv", "w") as f:
+    f.write("id,kind\\n" + "".join(f"{r[0]},{p}\\n" for r, p in zip(test, pred)))
+"""
+
+
+@pytest.fixture(scope="module")
+def blobs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("blobs")
+    rng = np.random.default_rng(11)
+    y = rng.integers(0, 3, 300)
+    x = np.array([[0.0, 0.0], [4.0, 0.0], [0.0, 4.0]])[y] + rng.normal(0, 1, (300, 2))
+    a = root / "assignments" / "blobs"
+    (a / "data").mkdir(parents=True)
+    (root / "reference" / "blobs" / "answers").mkdir(parents=True)
+    (a / "assignment.toml").write_text(BLOBS)
+    (a / "data" / "train.csv").write_text("id,x0,x1,kind\n" + "".join(f"{i},{p[0]:.4f},{p[1]:.4f},{c}\n" for i, (p, c) in enumerate(zip(x[:200], y[:200]))))
+    (a / "data" / "test.csv").write_text("id,x0,x1\n" + "".join(f"{i},{p[0]:.4f},{p[1]:.4f}\n" for i, p in enumerate(x[200:], 200)))
+    (root / "reference" / "blobs" / "answers" / "labels.csv").write_text("id,kind\n" + "".join(f"{i},{c}\n" for i, c in enumerate(y[200:], 200)))
+    (a / "train.py").write_text(CENTROID)
+    return manifest.find("blobs", root)
+
+
+def test_a_classifier_beats_its_baselines_by_macro_f1(blobs, zygote, tmp_path):
+    folder = tmp_path / "good"
+    folder.mkdir()
+    (folder / "train.py").write_text(CENTROID)
+    report = grade(blobs, folder, zygote=zygote, reveal_private=True)
+    comp = report.competition
+    assert comp.metric == "macro_f1" and comp.public > 0.85 and comp.private > 0.85, comp
+    assert (comp.public_tier, comp.private_tier) == ("centroid", "centroid")
+    assert [c.name for c in report.checks if c.task == "public_leaderboard"] == [
+        "public: beat chance (macro_f1 > 0.4)",
+        "public: beat centroid (macro_f1 > 0.85)",
+    ]
+    assert report.score == report.max_score
+
+
+def test_a_constant_class_has_a_low_macro_f1_and_beats_nothing(blobs, zygote, tmp_path):
+    folder = tmp_path / "constant"
+    folder.mkdir()
+    (folder / "train.py").write_text(CENTROID.replace("pred = ((xt", "pred = 0 * ((xt"))
+    report = grade(blobs, folder, zygote=zygote, reveal_private=True)
+    comp = report.competition
+    assert comp.public < 0.25 and (comp.public_tier, comp.private_tier) == ("none", "none"), comp  # one class of three: F1 ~0.5 / 3
+    failed = _check(report, "public: beat chance")
+    assert failed.status == "fail" and f"public macro_f1 {comp.public:.4f} is not above chance's 0.4" in failed.message
+
+
+def test_a_submitted_class_file_that_disagrees_is_flagged_by_its_share_of_rows(blobs, zygote, tmp_path):
+    folder = tmp_path / "flagged"
+    folder.mkdir()
+    (folder / "train.py").write_text(CENTROID)
+    test_ids = list(range(200, 300))
+    (folder / "pred.csv").write_text("id,kind\n" + "".join(f"{i},{i % 3}\n" for i in test_ids))  # not what train.py writes
+    report = grade(blobs, folder, zygote=zygote)
+    check = _check(report, "matches the submitted")
+    assert check.status == "fail" and re.search(r"disagree on \d+\.\d% of the rows \(allowed 10\.0%\)", check.message), check.message
+
+
+def test_the_program_is_told_its_device(blobs, zygote, tmp_path):
+    folder = tmp_path / "device"
+    folder.mkdir()
+    (folder / "train.py").write_text(f"import os\nprint('device=' + os.environ[{manifest.DEVICE_ENV!r}])\n" + CENTROID)
+    report = grade(blobs, folder, zygote=zygote)
+    assert "device=cpu" in _check(report, "train.py runs to the end").output  # the default: device = "cpu"

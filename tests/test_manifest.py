@@ -85,7 +85,7 @@ def test_competition_section_alone_makes_an_assignment(tmp_path):
 @pytest.mark.parametrize(
     "change, expected",
     [
-        (('metric = "mse"', 'metric = "accuracy"'), 'competition.metric must be one of "mse", "rmse", "mae", got "accuracy"'),
+        (('metric = "mse"', 'metric = "auc"'), 'competition.metric must be one of "mse", "rmse", "mae", "accuracy", "macro_f1", got "auc"'),
         (("public = 1.0", "public = 3.0"), "competition.baselines must go from easiest to hardest"),
         (('target = "y"', 'target = 5'), "competition.target must be a string, got 5"),
         (('target = "y"\n', ""), "competition.target is missing"),
@@ -98,8 +98,14 @@ def test_competition_section_alone_makes_an_assignment(tmp_path):
         (('split_seed = 1', 'split_seed = 1\ntime_budget = 0'), "competition.time_budget must be greater than 0"),
         (('split_seed = 1', 'split_seed = 1\nlabel = "x"'), "competition.label is not a known key"),
         (('program = "train.py"', 'program = "train"'), "competition.program must be a Python file name"),
+        (('split_seed = 1', 'split_seed = 1\nnum_classes = 3'), 'competition.num_classes is only for the classification metrics ("accuracy", "macro_f1"); metric is "mse"'),
+        (('split_seed = 1', 'split_seed = 1\ndevice = "gpu"'), 'competition.device must be one of "cpu", "cuda", got "gpu"'),
+        (('split_seed = 1', 'split_seed = 1\ndevice = 1'), 'competition.device must be a string, got 1'),
     ],
-    ids=["metric", "order", "type", "missing", "seed", "fraction", "counts", "prediction", "labels", "reveal", "budget", "unknown", "program"],
+    ids=[
+        "metric", "order", "type", "missing", "seed", "fraction", "counts", "prediction", "labels", "reveal", "budget", "unknown", "program",
+        "num_classes_for_regression", "device", "device_type",
+    ],  # fmt: skip
 )
 def test_bad_competition_one_line(tmp_path, change, expected):
     old, new = change

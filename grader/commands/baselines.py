@@ -37,10 +37,10 @@ def run(
         }  # fmt: skip
         console.print_json(json.dumps(data))
         return 0
-    table = Table(title=f"{name}: closed-form models on {escape(str(test))} ({competition.metric}, lower is better)")
+    table = Table(title=f"{name}: closed-form models on {escape(str(test))} ({competition.metric}, {manifest_mod.direction(competition.metric)})")
     for column in ("model", "public", "private"):
         table.add_column(column, justify="left" if column == "model" else "right")
-    for model, s in sorted(found.models.items(), key=lambda kv: -kv[1]["public"]):
+    for model, s in sorted(found.models.items(), key=lambda kv: kv[1]["public"] if competition.higher_is_better else -kv[1]["public"]):
         table.add_row(escape(model), f"{s['public']:.4f}", f"{s['private']:.4f}")
     console.print(table)
     console.print(f"[dim]{len(found.dataset.features)} numeric features; {len(found.dataset.ids)} test rows, split by the manifest's split_seed and public_fraction[/]")

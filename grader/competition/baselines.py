@@ -14,6 +14,15 @@ the column named ``target``, or else the one column it has that the test file la
     linear, k best features       ... on the k (about sqrt of their number) most correlated
     linear, every feature         ridge regression on all of them, standardized
 
+For a classification metric (``accuracy``, ``macro_f1``) the ladder is
+
+    constant                      the training file's most common class
+    nearest class mean            each test row gets the class whose mean row is closest (standardized)
+    linear, every feature         ridge regression on the one-hot classes, the largest output wins
+
+and the bars are set the same way on the error, 1 - score (so the margin shrinks the
+error by 10%, and the ladder runs from a low score to a high one).
+
 The suggested baselines run from the easiest (the fit on the k best features, plus a
 margin, so a plain model passes) to the hardest (the best of these fits, less the
 margin, so it takes more than a linear model), evenly spaced in ratio between them. They are a
@@ -32,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import GraderError
-from ..manifest import Competition
+from ..manifest import CLASSIFICATION_METRICS, Competition
 from . import scoring
 from .predictions import TableError, is_integral, normalize_id, read_labels
 
@@ -140,8 +149,27 @@ def _least_squares(a: np.ndarray, y: np.ndarray, at: np.ndarray, ridge: float = 
     return at @ w
 
 
+def classification_models(data: Dataset) -> dict[str, np.ndarray]:
+    """Test predictions (classes) of the classification ladder, simplest first."""
+    x, y, xt = data.x, data.y.astype(np.int64), data.xt
+    classes = np.unique(y)
+    found = {"constant": np.full(len(xt), int(np.bincount(y).argmax()))}
+    mean, std = x.mean(0), x.std(0) + 1e-8
+    z, zt = (x - mean) / std, (xt - mean) / std
+    centres = np.stack([z[y == c].mean(0) for c in classes])
+    distance = (zt**2).sum(1)[:, None] - 2 * zt @ centres.T + (centres**2).sum(1)[None, :]
+    found["nearest class mean"] = classes[distance.argmin(1)]
+    onehot = (y[:, None] == classes[None, :]).astype(np.float64)
+    a, at = np.c_[z, np.ones(len(z))], np.c_[zt, np.ones(len(zt))]
+    w = np.linalg.solve(a.T @ a + 1e-3 * np.eye(a.shape[1]), a.T @ onehot)
+    found["linear, every feature"] = classes[(at @ w).argmax(1)]
+    return found
+
+
 def models(data: Dataset, metric: str) -> dict[str, np.ndarray]:
     """Test predictions of each model of the ladder, simplest first."""
+    if metric in CLASSIFICATION_METRICS:
+        return classification_models(data)
     x, y, xt = data.x, data.y, data.xt
     std = x.std(0)
     corr = np.zeros(x.shape[1])
@@ -165,8 +193,8 @@ def score(competition: Competition, data: Dataset, labels: dict[str, float], pre
     public = scoring.public_ids(list(data.ids), competition.split_seed, competition.public_fraction)
     out = {}
     for split in scoring.SPLITS:
-        errors = [float(p) - labels[i] for i, p in zip(data.ids, predictions) if (i in public) == (split == "public")]
-        out[split] = scoring.metric(competition.metric, errors)
+        chosen = [(float(p), labels[i]) for i, p in zip(data.ids, predictions) if (i in public) == (split == "public")]
+        out[split] = scoring.split_score(competition, [p for p, _ in chosen], [a for _, a in chosen])
     return out
 
 
@@ -208,15 +236,21 @@ def suggest(competition: Competition, train: Path, test: Path, labels_path: Path
         raise GraderError(f"{labels_path} has no label for {len(missing)} of the test ids in {test} (first: {missing[0]})")
     scores = {name: score(competition, data, labels, pred) for name, pred in models(data, competition.metric).items()}
     names = [b.name for b in competition.baselines]
-    # the k best features (the single best where there are too few features for k)
-    plain = scores.get(next((k for k in scores if k.endswith(" best features")), ""), next(v for k, v in scores.items() if k.startswith("linear, best single")))
+    # bars are set on an error: the score itself (lower is better), or 1 - score (higher is better)
+    flip = competition.higher_is_better
+    errors = {k: {split: (1 - v[split]) if flip else v[split] for split in v} for k, v in scores.items()}
+    if flip:  # the plainest model that learns: the nearest class mean
+        plain = errors["nearest class mean"]
+    else:  # the k best features (the single best where there are too few features for k)
+        plain = errors.get(next((k for k in errors if k.endswith(" best features")), ""), next(v for k, v in errors.items() if k.startswith("linear, best single")))
     bars = {}
     for split in scoring.SPLITS:
         easiest = plain[split] * (1 + margin)
-        hardest = min(v[split] for k, v in scores.items() if k != "constant") * (1 - margin)
+        hardest = min(v[split] for k, v in errors.items() if k != "constant") * (1 - margin)
         if hardest >= easiest:
             hardest = easiest * (1 - margin) ** max(1, len(names) - 1)
-        bars[split] = ladder(easiest, hardest, len(names))
+        ladder_ = ladder(easiest, hardest, len(names))
+        bars[split] = [round(1 - e, 6) for e in ladder_] if flip else ladder_
     baselines = tuple((n, bars["public"][i], bars["private"][i]) for i, n in enumerate(names))
     return Suggestion(scores, baselines, data)
 

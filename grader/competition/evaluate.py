@@ -88,7 +88,7 @@ def parse_predictions(text: str | None, why_not: str, ids: list[str], competitio
     if text is None:
         return None, why_not
     try:
-        return parse(text, name or competition.prediction, ids, competition.id_column, competition.target), ""
+        return parse(text, name or competition.prediction, ids, competition.id_column, competition.target, competition.num_classes), ""
     except PredictionError as e:
         return None, str(e)
 
@@ -142,11 +142,11 @@ def evaluate(
     elif submitted is None:
         check(TRAINING_TASK, compare, "fail", f"the submitted file is not valid: {submitted_problem}")
     else:
-        gap = scoring.rms_difference(rerun, submitted)
+        gap = scoring.difference(competition, rerun, submitted)
         if gap > competition.max_difference:
             flag = (
-                f"the submitted {competition.prediction} and the one {entry} writes differ by {gap:.4g} (RMS; allowed "
-                f"{competition.max_difference:g}): hand in the file your final code writes"
+                f"the submitted {competition.prediction} and the one {entry} writes {scoring.describe_difference(competition, gap)}: "
+                "hand in the file your final code writes"
             )
             check(TRAINING_TASK, compare, "fail", flag)
         else:
@@ -159,10 +159,11 @@ def evaluate(
         scored, source, problem = rerun, "rerun", rerun_problem
     results = scoring.scores(competition, answer, scored) if (answer is not None and scored is not None) else None
     reveal = options.reveal_private or competition.reveal_private
+    sign, side = (">", "above") if competition.higher_is_better else ("<", "below")
     for split, task in (("public", PUBLIC_TASK), ("private", PRIVATE_TASK)):
         hidden = split == "private"
         for baseline in competition.baselines:
-            name = f"{split}: beat {baseline.name} ({competition.metric} < {getattr(baseline, split):g})"
+            name = f"{split}: beat {baseline.name} ({competition.metric} {sign} {getattr(baseline, split):g})"
             bar = getattr(baseline, split)
             if answer is None:
                 check(task, name, "skip", unscored, hidden=hidden)
@@ -172,11 +173,11 @@ def evaluate(
                 check(task, name, "skip", rerun_problem, hidden=hidden)  # skipped on purpose: no verdict
             elif results is None:
                 check(task, name, "fail", f"no predictions to score: {problem}", hidden=hidden)
-            elif results[split] < bar:
+            elif competition.better(results[split], bar):
                 check(task, name, "pass", hidden=hidden)
             else:
                 shown = f"{results[split]:.4f}" if not hidden or reveal else "the score"
-                check(task, name, "fail", f"{split} {competition.metric} {shown} is not below {baseline.name}'s {bar:g}", hidden=hidden)
+                check(task, name, "fail", f"{split} {competition.metric} {shown} is not {side} {baseline.name}'s {bar:g}", hidden=hidden)
 
     summary = CompetitionSummary(
         metric=competition.metric,

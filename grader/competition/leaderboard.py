@@ -1,4 +1,5 @@
-"""Standings of many submissions on one competition, ranked by public score.
+"""Standings of many submissions on one competition, ranked by public score (the best
+first: the lowest error, or the highest accuracy / macro F1).
 
 A submission is a prediction file (``.csv``, scored as it is) or anything ``grade``
 accepts (folder, ``.py``, ``.ipynb``), whose predictions come by the manifest's
@@ -126,7 +127,7 @@ def standings(
             )
         )
     # ranked by public score; unscored submissions last, in the order given
-    return sorted(entries, key=lambda e: (e.public is None, e.public if e.public is not None else 0.0))
+    return sorted(entries, key=lambda e: scoring.rank_key(competition, e.public))
 
 
 def _predictions(assignment: Assignment, path: Path, ids, zygote, hide, isolate) -> tuple[Predictions | None, str]:

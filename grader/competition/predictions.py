@@ -4,6 +4,11 @@ Every problem is a sentence naming the line (as a spreadsheet would number it, t
 header being line 1), and at most a few are listed: a student fixes the first ones
 and runs again. Ids are compared as text, except that when every test id is a whole
 number, ``5.0`` is accepted for ``5`` (pandas writes ids that way after a float cast).
+
+For a classification metric (``num_classes`` given, from the manifest's
+``[competition] num_classes``) each prediction is a class index: a whole number
+from 0 to ``num_classes - 1`` (``3.0`` is read as 3, as for ids); a probability, a
+score or a class name is refused with the line it is on.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ class PredictionError(Exception):
 
 @dataclass(frozen=True)
 class Predictions:
-    values: dict[str, float]  # normalized id -> prediction
+    values: dict[str, float]  # normalized id -> prediction (a class index, as an int, for classification)
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -95,8 +100,25 @@ def is_integral(ids: list[str]) -> bool:
     return all(i.lstrip("-").isdigit() for i in ids)
 
 
-def parse(text: str, name: str, expected_ids: list[str], id_column: str, target: str) -> Predictions:
-    """Validates a prediction file against the test ids; raises PredictionError."""
+def class_index(raw: str, num_classes: int) -> tuple[int | None, str]:
+    """(the class, "") or (None, what is wrong with ``raw`` as a class index, in words)."""
+    classes = f"a whole number from 0 to {num_classes - 1}"
+    try:
+        value = float(raw)
+    except ValueError:
+        return None, f"{raw[:40]!r} is not a class index; write the class as {classes}"
+    if not math.isfinite(value):
+        return None, f"the prediction is {raw}; write the class as {classes}"
+    if value != int(value):
+        return None, f"{raw[:40]!r} is not a whole number; write the predicted class ({classes}), not a probability or a score"
+    if not 0 <= value < num_classes:
+        return None, f"class {int(value)} is out of range; there are {num_classes} classes, {classes}"
+    return int(value), ""
+
+
+def parse(text: str, name: str, expected_ids: list[str], id_column: str, target: str, num_classes: int = 0) -> Predictions:
+    """Validates a prediction file against the test ids; raises PredictionError.
+    ``num_classes`` > 0: each prediction must be a class index below it (classification)."""
     header_hint = f"`{id_column},{target}`"
     if not text.strip():
         raise PredictionError(name, [f"the file is empty; write the header {header_hint} and one row per test id"])
@@ -138,6 +160,13 @@ def parse(text: str, name: str, expected_ids: list[str], id_column: str, target:
             problem(f"line {line}: id {raw_id!r} appears again (first on line {first_line[key]})")
             continue
         first_line[key] = line
+        if num_classes:
+            label, wrong = class_index(raw_value, num_classes)
+            if label is None:
+                problem(f"line {line}: {wrong}")
+            else:
+                values[key] = label
+            continue
         try:
             value = float(raw_value)
         except ValueError:

@@ -7,6 +7,14 @@ names beside the program (``./covid.train.csv``, where the course's own notebook
 read them), with a fixed seed. Its budget is CPU seconds of its process tree, with a
 wall-clock cap (budget.py); past either it is stopped and told how far it got.
 
+The program is told its device in the environment variable ``GRADER_DEVICE``
+(``manifest.DEVICE_ENV``): the manifest's ``[competition] device``, ``"cpu"`` unless
+it says ``"cuda"``. A program reads it and falls back to the CPU when CUDA is not
+there (``torch.cuda.is_available()``), so the same file trains on a GPU grader and
+on a student's laptop. The worker sees the host's NVIDIA device files on Linux
+(sandbox/rootfs.py); the CPU budget counts what the program's process tree computes
+on the CPU, not the GPU's time.
+
 A program that imports ``google.colab`` (a notebook written on Colab) finds a
 harmless stand-in that says what it skipped (``drive.mount`` and the like): the
 data is already in its folder.
@@ -25,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import colab, environment
-from ..manifest import Assignment
+from ..manifest import DEVICE_ENV, Assignment
 from ..sandbox.backend import Backend
 from ..sandbox.client import WorkerSpec
 from ..sandbox.errors import StudentCrash, StudentError, StudentTimeout
@@ -92,6 +100,7 @@ def run(
         hide=hide,
         isolate=isolate,
         output_limit=assignment.limits.output_bytes,
+        env=((DEVICE_ENV, competition.device),),
     )
     worker = zygote.worker(spec)
     try:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from ..errors import GraderError
+from ..manifest import direction
 
 MISSING = "the class report draws its charts with matplotlib, which is not installed: pip install 'torch-grader[report]'"
 
@@ -116,7 +117,7 @@ def tasks(rows: Sequence[tuple[str, float, float]]) -> str:
 
 def leaderboard(points: Sequence[tuple[float, float, str]], baselines: Sequence[tuple[str, float, float]], metric: str) -> str:
     """Public against private score per student, one marker shape per private tier,
-    the baselines as labelled dashed lines on both axes; lower is better."""
+    the baselines as labelled dashed lines on both axes (lower is better, or higher for accuracy and macro_f1)."""
     with _rc():
         fig = _figure(9.0, 6.0)
         ax = fig.add_subplot()
@@ -138,8 +139,8 @@ def leaderboard(points: Sequence[tuple[float, float, str]], baselines: Sequence[
             ax.annotate(f"{name} {number(private)}", (high, private), xytext=(-3, 3), textcoords="offset points", fontsize=8, ha="right")
         ax.set_xlim(low, high)
         ax.set_ylim(low, high)
-        ax.set_xlabel(f"public {metric} (lower is better)")
-        ax.set_ylabel(f"private {metric} (lower is better)")
+        ax.set_xlabel(f"public {metric} ({direction(metric)})")
+        ax.set_ylabel(f"private {metric} ({direction(metric)})")
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="upper left", frameon=True, fontsize=8, title="private split", title_fontsize=8)
         ax.set_title("Public against private score; dashed lines: the baselines", loc="left")

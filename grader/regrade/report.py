@@ -27,7 +27,7 @@ from pathlib import Path
 
 from .. import atomic
 from ..errors import GraderError
-from ..manifest import Assignment
+from ..manifest import HIGHER_IS_BETTER, Assignment, direction
 from . import charts
 from .charts import number
 
@@ -287,7 +287,8 @@ def _standings(rows, results) -> tuple[tuple[Standing, ...], str]:
         private = comp.get("private")
         out.append(Standing(row["student"], float(comp["public"]), None if private is None else float(private),
                             str(comp.get("public_tier") or "none"), str(comp.get("private_tier") or ("sealed" if private is None else "none"))))  # fmt: skip
-    return tuple(sorted(out, key=lambda s: (s.public, s.student))), metric
+    higher = metric in HIGHER_IS_BETTER  # the best first
+    return tuple(sorted(out, key=lambda s: (-s.public if higher else s.public, s.student))), metric
 
 
 # --- the page ------------------------------------------------------------------------
@@ -425,7 +426,7 @@ def _competition(summary: ClassSummary) -> list[str]:
     else:
         parts.append("<p>The private scores are sealed in these results: only the public ones are listed.</p>")
     if summary.baselines:
-        parts.append("<p>Baselines (" + html.escape(summary.metric) + ", lower is better): " + html.escape(
+        parts.append("<p>Baselines (" + html.escape(summary.metric) + ", " + direction(summary.metric) + "): " + html.escape(
             "; ".join(f"{name}: public {number(a)}, private {number(b)}" for name, a, b in summary.baselines)) + "</p>")  # fmt: skip
     rows = "".join(
         f'<tr data-student="{html.escape(s.student)}"><td>{html.escape(s.student)}</td><td class="n">{number(s.public)}</td>'

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..competition.leaderboard import Entry
-from ..manifest import Assignment
+from ..manifest import Assignment, direction
 
 
 def _num(x: float | None) -> str:
@@ -20,7 +20,7 @@ def _num(x: float | None) -> str:
 
 def table(assignment: Assignment, entries: list[Entry], console: Console, *, reveal: bool) -> None:
     comp = assignment.competition
-    t = Table(title=f"{assignment.name} leaderboard: {comp.title} ({comp.metric}, lower is better)")
+    t = Table(title=f"{assignment.name} leaderboard: {comp.title} ({comp.metric}, {direction(comp.metric)})")
     t.add_column("#", justify="right")
     t.add_column("submission")
     t.add_column(f"public {comp.metric}", justify="right")
@@ -29,10 +29,10 @@ def table(assignment: Assignment, entries: list[Entry], console: Console, *, rev
         t.add_column(f"private {comp.metric}", justify="right")
         t.add_column("beats (private)")
     # best first; each baseline shows where it falls among the public scores
-    marks = sorted(comp.baselines, key=lambda b: b.public)
+    marks = sorted(comp.baselines, key=lambda b: -b.public if comp.higher_is_better else b.public)
     rank = 0
     for e in entries:
-        while marks and e.public is not None and e.public >= marks[0].public:
+        while marks and e.public is not None and not comp.better(e.public, marks[0].public):
             _baseline_row(t, marks.pop(0), reveal)
         if e.public is None:
             continue

@@ -92,6 +92,7 @@ class WorkerSpec:
     isolate: bool = True
     output_limit: int = 8000
     texts: tuple[tuple[str, str], ...] = ()  # (path inside cwd, file text) e.g. a notebook turned module
+    env: tuple[tuple[str, str], ...] = ()  # extra environment variables, e.g. a program's device
 
 
 class Worker:

@@ -121,7 +121,7 @@ class ForkWorker(Worker):
                     os.lchown(os.path.join(root, name), uid, uid)
             os.chown(self.cwd, uid, uid)
             os.chmod(self.base, 0o711)
-        env = scrubbed_env(HOME=self.cwd, TMPDIR=self.cwd)
+        env = scrubbed_env(**dict(spec.env), HOME=self.cwd, TMPDIR=self.cwd)
         request = {
             "cwd": self.cwd,
             "output": self.output_path,

@@ -164,7 +164,7 @@ class SpawnWorker(Worker):
         request = {
             "cwd": self.cwd,
             "output": self.output_path,
-            "env": scrubbed_env(**host_env(self.cwd)),
+            "env": scrubbed_env(**dict(spec.env), **host_env(self.cwd)),
             "limits": asdict(spec.limits),
         }
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 
+from ...manifest import HIGHER_IS_BETTER
 from ...results import Report
 from ...render import notes
 from ...render.feedback import is_summary
@@ -51,7 +52,7 @@ def as_dict(report: Report) -> dict:
     }
     comp = report.competition
     if comp is not None and comp.public is not None:
-        result["leaderboard"] = [{"name": f"public {comp.metric}", "value": comp.public, "order": "asc"}]
+        result["leaderboard"] = [{"name": f"public {comp.metric}", "value": comp.public, "order": "desc" if comp.metric in HIGHER_IS_BETTER else "asc"}]
     return result
 
 
