@@ -16,7 +16,7 @@ from .manifest import Assignment
 from .sandbox import levels
 from .sandbox.backend import Backend
 from .sandbox.client import Worker, WorkerSpec
-from .sandbox.limits import Limits
+from .sandbox.limits import Limits, gpu_host
 from .sandbox.errors import StudentError, StudentForbidden, StudentImportError, StudentMissing, forbidden_message
 from .submission import NOTEBOOK_MODULE, Submission
 
@@ -183,7 +183,10 @@ def hidden_paths(assignment: Assignment, hidden_dir: Path | None) -> tuple[str, 
 
 def worker_limits(assignment: Assignment) -> Limits:
     limits = assignment.limits
-    return Limits(memory_bytes=limits.memory_mb * 1024 * 1024, open_files=limits.open_files, processes=limits.processes)
+    return Limits(
+        memory_bytes=limits.memory_mb * 1024 * 1024, open_files=limits.open_files, processes=limits.processes,
+        address_space=not gpu_host(),  # CUDA does not start under RLIMIT_AS: resident size is polled instead
+    )  # fmt: skip
 
 
 def explain(error: StudentError, sub: Submission, module_path: str) -> StudentError:

@@ -284,3 +284,22 @@ def test_a_failed_call_keeps_no_reply_alive(hw1, zygote, tmp_path, reference_sou
             tb = tb.tb_next
         chain += [e for e in (error.__context__, error.__cause__) if e is not None]
     assert held == []
+
+
+def test_without_an_address_space_limit_a_memory_bomb_is_stopped_by_its_resident_size(fork_zygote, tmp_path):
+    """On a GPU host workers run without RLIMIT_AS (CUDA would not start under one): the
+    trusted side polls the worker tree's resident size, kills it past the limit and says so."""
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.errors import StudentCrash
+    from grader.sandbox.limits import Limits
+
+    (tmp_path / "bomb.py").write_text("def grow():\n    kept = []\n    while True:\n        kept.append(bytearray(b'x' * (32 << 20)))\n")
+    worker = fork_zygote.worker(
+        WorkerSpec(files=(("bomb.py", str(tmp_path / "bomb.py")),), limits=Limits(memory_bytes=256 << 20, address_space=False))
+    )
+    try:
+        worker.load("bomb", "bomb.py", timeout=30)
+        with pytest.raises(StudentCrash, match="used more than 256 MiB of memory"):
+            worker.call("bomb", "bomb.py", "grow", (), {}, timeout=60, seed=0)
+    finally:
+        worker.close()

@@ -23,6 +23,7 @@ from dataclasses import asdict
 
 from . import channel, isolation
 from .client import READY_TIMEOUT, Worker, WorkerSpec, death_of, interpreter_command, scrubbed_env
+from .limits import tree_rss
 
 NAME = "fork"
 
@@ -98,6 +99,7 @@ class Zygote:
 
 
 _uid_counter = itertools.count()
+TREE_INTERVAL = 0.25  # seconds between two walks of a worker's tree, where its memory is polled
 
 
 class ForkWorker(Worker):
@@ -149,6 +151,14 @@ class ForkWorker(Worker):
             self.isolation_reason = str(ready.get("reason", ""))
         except Exception as e:
             raise RuntimeError(f"a grading worker failed to start ({type(e).__name__}: {e})") from None
+        if not spec.limits.address_space:  # no RLIMIT_AS (a GPU host): bound the tree's resident size
+            import psutil
+
+            try:
+                self._root = psutil.Process(self.pid)
+            except psutil.Error as e:
+                raise RuntimeError(f"a grading worker failed to start (it is gone: {e})") from None
+            self._memory_limit = tree_rss(self._root) + spec.limits.memory_bytes
 
     @property
     def tree_root(self) -> int | None:
@@ -179,6 +189,9 @@ class ForkWorker(Worker):
             except (OSError, ValueError):
                 status = None
         self.kill()
+        if self._over_memory:
+            limit = self.spec.limits.memory_bytes >> 20
+            return f"was stopped: its processes used more than {limit} MiB of memory (the worker's memory limit)"
         if not isinstance(status, dict) or not isinstance(status.get("status"), int):
             return death_of(None)
         raw = status["status"]
@@ -209,8 +222,25 @@ class ForkWorker(Worker):
             except (ProcessLookupError, OSError):
                 pass
 
+    _memory_limit = 0  # resident bytes the tree may hold, where no RLIMIT_AS bounds it (0: RLIMIT_AS does)
+    _over_memory = False
+    _walked = 0.0
+
     def _watch(self) -> dict:
-        return {"pidfd": self.pidfd}
+        return {"pidfd": self.pidfd, "watch": self._too_big} if self._memory_limit else {"pidfd": self.pidfd}
+
+    def _too_big(self) -> bool:
+        """channel.recv's watch on a GPU host: True (after the kill) once the worker's tree
+        holds more than its memory limit; its death is the pidfd's to report."""
+        now = time.monotonic()
+        if now - self._walked < TREE_INTERVAL:
+            return False
+        self._walked = now
+        if tree_rss(self._root) > self._memory_limit:
+            self._over_memory = True
+            self.kill()
+            return True
+        return False
 
     def _release(self) -> None:
         self._wait_tree_gone()

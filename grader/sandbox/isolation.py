@@ -150,9 +150,10 @@ def _tasks_of(uid: int) -> int:
 
 
 def _set_rlimits(limits: Limits, processes: int) -> None:
-    vm = _vm_size()
-    # Address space is measured from the worker's own size after `import torch`.
-    resource.setrlimit(resource.RLIMIT_AS, (vm + limits.memory_bytes, vm + limits.memory_bytes))
+    if limits.address_space:  # else the trusted side polls the tree's resident size (a GPU host)
+        vm = _vm_size()
+        # Address space is measured from the worker's own size after `import torch`.
+        resource.setrlimit(resource.RLIMIT_AS, (vm + limits.memory_bytes, vm + limits.memory_bytes))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))

@@ -34,6 +34,7 @@ from . import channel
 from .client import READY_TIMEOUT, Worker, WorkerSpec, death_of, interpreter_command, scrubbed_env
 from .errors import StudentError, StudentNotImplemented
 from .levels import NONE
+from .limits import tree_rss
 from .spawned import SOCKET_FD_ENV
 
 NAME = "spawn"
@@ -209,20 +210,9 @@ class SpawnWorker(Worker):
         return False
 
     def _tree_rss(self) -> int:
-        """The resident size of the worker and every process below it (noting them, so a
-        child that outlives the worker is still known at the kill)."""
-        total = 0
-        try:
-            members = [self._process, *self._process.children(recursive=True)]
-        except psutil.Error:
-            return 0
-        for process in members:
-            try:
-                total += process.memory_info().rss
-                self._family.setdefault(process.pid, process)
-            except psutil.Error:
-                pass
-        return total
+        """The resident size of the worker's tree (noting its processes, so a child that
+        outlives the worker is still known at the kill)."""
+        return tree_rss(self._process, self._family)
 
     def replace_after(self, error: StudentError) -> bool:
         return not isinstance(error, StudentNotImplemented)  # a stub: only the raise ran

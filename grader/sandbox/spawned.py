@@ -74,7 +74,7 @@ def _limit(limits: dict) -> list[str]:
 
     vm = psutil.Process().memory_info().vms  # measured after `import torch`, as the fork backend does
     wanted = [
-        ("RLIMIT_AS", vm + int(limits["memory_bytes"]), "address space"),
+        *([("RLIMIT_AS", vm + int(limits["memory_bytes"]), "address space")] if limits.get("address_space", True) else []),
         ("RLIMIT_NOFILE", int(limits["open_files"]), "open files"),
         ("RLIMIT_FSIZE", int(limits["file_bytes"]), "file size"),
         ("RLIMIT_CORE", 0, "core dumps"),
