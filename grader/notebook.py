@@ -90,8 +90,10 @@ def to_module(text: str, shown_name: str) -> NotebookModule:
         if cell.get("cell_type") != "code":
             continue
         src = cell.get("source", "")
-        if isinstance(src, list):
+        if isinstance(src, list) and all(isinstance(part, str) for part in src):
             src = "".join(src)
+        if not isinstance(src, str):  # nbformat only logs a schema error
+            raise SubmissionError(f"{shown_name} is not a valid Jupyter notebook (cell {cell_no}'s source is not text); save it again from Jupyter")
         cell_lines = src.split("\n")
         start = 0
         if cell_lines and cell_lines[0].startswith("%%"):

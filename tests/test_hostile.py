@@ -94,6 +94,31 @@ HOSTILE_CALLS = {
         "os.write(3, struct.pack('!II', len(head), 0))\nos.write(3, head)\nimport time\ntime.sleep(60)",
         "header too large",
     ),
+    # replies whose fields have the wrong shapes: an unreadable reason, never a crash of grade
+    **{
+        f"forged_error_{name}": (
+            "import json, os, struct, sys, time\nf = sys._getframe()\n"
+            "while 'header' not in f.f_locals:\n    f = f.f_back\n"
+            f"head = json.dumps({{'seq': f.f_locals['header']['seq'], 'ok': False, 'error': {error}}}).encode()\n"
+            "os.write(3, struct.pack('!II', len(head), 0) + head)\ntime.sleep(60)",
+            said,
+        )
+        for name, error, said in [
+            ("uses_not_a_list", "{'kind': 'forbidden', 'uses': 5}", "forbids"),
+            ("use_line_not_a_number", "{'kind': 'forbidden', 'uses': [{'api': 'x', 'path': 'a.py', 'line': 'x'}]}", "forbids"),
+            ("frames_not_a_list", "{'kind': 'exception', 'type': 'E', 'message': 'm', 'frames': 5}", "raised E"),
+            ("frame_line_not_a_number", "{'kind': 'exception', 'type': 'E', 'message': 'm', 'frames': [['a.py', 'x', 'f', 'c']]}", "raised E"),
+            ("syntax_line_not_a_number", "{'kind': 'syntax', 'lineno': 'x', 'message': 'm', 'path': 'regression.py'}", "syntax error"),
+            ("message_not_text", "{'kind': 'exception', 'type': 5, 'message': [1]}", "raised"),
+        ]
+    },
+    "forged_reply_with_a_5000_digit_number": (
+        "import os, struct, sys, time\nf = sys._getframe()\n"
+        "while 'header' not in f.f_locals:\n    f = f.f_back\n"
+        "head = b'{\"seq\":' + str(f.f_locals['header']['seq']).encode() + b',\"ok\":false,\"x\":' + b'9' * 5000 + b'}'\n"
+        "os.write(3, struct.pack('!II', len(head), 0) + head)\ntime.sleep(60)",
+        "unreadable",
+    ),
     "reply_out_of_turn": (
         "import json, os, struct\nhead = json.dumps({'seq': 10**6, 'ok': True}).encode()\n"
         "os.write(3, struct.pack('!II', len(head), 1) + head + struct.pack('!Q', 8) + bytes(8))\nreturn x @ w + b",

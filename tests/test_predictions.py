@@ -152,3 +152,9 @@ def test_macro_f1_matches_scikit_learn():
     actual = rng.integers(0, 7, 300).tolist()
     predicted = [a if rng.random() < 0.6 else int(rng.integers(0, 9)) for a in actual]
     assert math.isclose(scoring.classification_metric("macro_f1", predicted, actual), sklearn.f1_score(actual, predicted, average="macro"))
+
+
+def test_a_field_over_the_csv_limit_is_one_line_not_a_crash():
+    """csv refuses a field over 128 KiB with csv.Error: that is the file's problem, named."""
+    text = "id,tested_positive\n0,\"" + "x" * 200_000 + "\"\n"
+    assert problems(text).startswith("pred.csv: line 2 cannot be read as CSV (field larger than field limit")

@@ -126,3 +126,16 @@ def test_a_cached_import_failure_does_not_grow_its_traceback(tmp_path, hw1, zygo
     finally:
         session.close()
     assert len(depths) == 5 and len(set(depths[1:])) == 1, depths
+
+
+@pytest.mark.parametrize("source", [5, [1, 2], {"a": "b"}], ids=["a_number", "a_list_of_numbers", "a_dict"])
+def test_a_cell_whose_source_is_not_text_is_one_line(tmp_path, hw1, source):
+    """nbformat only logs a schema error: the grader must not crash on the cell."""
+    import json
+
+    nb = json.loads(_notebook(["def predict(x, w, b):\n    return x @ w + b"]))
+    nb["cells"][1]["source"] = source  # the code cell, after the title
+    path = tmp_path / "hw1.ipynb"
+    path.write_text(json.dumps(nb))
+    with pytest.raises(SubmissionError, match=r"^hw1.ipynb is not a valid Jupyter notebook \((cell 2's source is not text|sequence item 0)"):
+        submission.load(path, hw1)

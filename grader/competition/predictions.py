@@ -43,7 +43,24 @@ class Predictions:
 
 
 def _rows(text: str) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    """CSV rows; csv.Error (a field over csv's size limit, a NUL byte) as a ValueError
+    whose message says which line, for the caller to turn into its own one-line error."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    try:
+        return list(reader)
+    except csv.Error as e:
+        raise UnreadableCsv(f"line {reader.line_num} cannot be read as CSV ({e})") from None
+
+
+class UnreadableCsv(ValueError):
+    pass
+
+
+def _table_rows(text: str, name: str) -> list[list[str]]:
+    try:
+        return _rows(text)
+    except UnreadableCsv as e:
+        raise TableError(f"{name}: {e}") from None
 
 
 def normalize_id(raw: str, integral: bool) -> str:
@@ -60,7 +77,7 @@ def normalize_id(raw: str, integral: bool) -> str:
 
 def read_ids(text: str, name: str, id_column: str) -> list[str]:
     """The ids of a test or label table, in file order; TableError when unusable."""
-    rows = _rows(text)
+    rows = _table_rows(text, name)
     if not rows:
         raise TableError(f"{name} is empty")
     header = [h.strip() for h in rows[0]]
@@ -77,7 +94,7 @@ def read_ids(text: str, name: str, id_column: str) -> list[str]:
 
 
 def read_labels(text: str, name: str, id_column: str, target: str) -> dict[str, float]:
-    rows = _rows(text)
+    rows = _table_rows(text, name)
     if not rows:
         raise TableError(f"{name} is empty")
     header = [h.strip() for h in rows[0]]
@@ -122,7 +139,10 @@ def parse(text: str, name: str, expected_ids: list[str], id_column: str, target:
     header_hint = f"`{id_column},{target}`"
     if not text.strip():
         raise PredictionError(name, [f"the file is empty; write the header {header_hint} and one row per test id"])
-    rows = _rows(text)
+    try:
+        rows = _rows(text)
+    except UnreadableCsv as e:
+        raise PredictionError(name, [f"{e}; write one `id,prediction` pair per line"]) from None
     header = [h.strip() for h in rows[0]]
     if len(header) == 1:
         for sep, said in ((";", "semicolons"), ("\t", "tabs"), ("|", "bars")):

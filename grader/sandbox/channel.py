@@ -144,7 +144,7 @@ def recv(
             raise FrameError(f"frame header too large ({hlen} bytes)")
         try:
             header = json.loads(reader.exact(hlen))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        except (UnicodeDecodeError, ValueError, RecursionError) as e:  # ValueError: JSON, or an int of 5000 digits
             raise FrameError(f"frame header is not JSON: {e}") from None
         if type(header) is not dict:
             raise FrameError("frame header is not an object")

@@ -33,6 +33,7 @@ from .errors import (
     StudentMissing,
     StudentNotImplemented,
     StudentTimeout,
+    clean_uses,
     forbidden_message,
 )
 from .levels import NONE
@@ -309,7 +310,7 @@ class Worker:
             raise StudentBadOutput(f"`{function}` returned a value that could not be read back ({e})") from None
         uses = reply.get("forbidden")
         if uses:
-            uses = [u for u in uses if isinstance(u, dict)][:3] if isinstance(uses, list) else []
+            uses = clean_uses(uses)
             raise StudentForbidden(forbidden_message(function, uses), function=function, uses=uses, value=value)
         return value
 
@@ -368,6 +369,16 @@ def _copy_plain_file(src: str, dest: str) -> None:
 
 
 def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -> StudentError:
+    """The worker's error as the StudentError it describes. The worker's reply is the
+    submission's to forge: a field of the wrong kind makes it unreadable, never a crash
+    of the trusted process."""
+    try:
+        return _describe_error(err, function, while_running=while_running)
+    except Exception:  # noqa: BLE001 - any field of any shape
+        return StudentBadOutput(f"`{function}` failed and sent back an unreadable reason")
+
+
+def _describe_error(err: Any, function: str, *, while_running: bool = False) -> StudentError:
     if not isinstance(err, dict):
         return StudentBadOutput(f"`{function}` failed and sent back no readable reason")
     kind = err.get("kind")
@@ -384,7 +395,7 @@ def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -
         return StudentImportError(
             f"{path} has a syntax error at line {err.get('lineno', '?')}: {err.get('message', '')}",
             path=path,
-            lineno=err.get("lineno"),
+            lineno=err.get("lineno") if type(err.get("lineno")) is int else 0,
             text=str(err.get("text", "")),
             detail=str(err.get("message", "invalid syntax"))[:300],
             syntax=True,
@@ -397,7 +408,7 @@ def _error_from_reply(err: Any, function: str, *, while_running: bool = False) -
             return StudentNotImplemented(f"`{function}` is not implemented yet")
         return StudentException(_exception_text(err, f"`{function}`"), frames=err.get("frames"))
     if kind == "forbidden":
-        uses = [u for u in err.get("uses", []) if isinstance(u, dict)][:3]
+        uses = clean_uses(err.get("uses"))
         return StudentForbidden(forbidden_message(function, uses), function=function, uses=uses)
     if kind == "stale":
         return StudentBadOutput(f"`{function}` got back {str(err.get('message', 'an object that is gone'))[:300]}")

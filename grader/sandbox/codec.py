@@ -243,7 +243,10 @@ def _float_in(v: Any) -> float:
         raise DecodeError("bad float")
     if type(v) not in (int, float):
         raise DecodeError("bad float")
-    return float(v)
+    try:
+        return float(v)
+    except OverflowError:  # an int of hundreds of digits
+        raise DecodeError("a float out of range") from None
 
 
 class Decoder:

@@ -16,7 +16,8 @@ class StudentError(Exception):
     def __init__(self, message: str, *, frames: list | None = None, **info):
         super().__init__(message)
         self.message = message
-        self.frames = [f for f in (frames or []) if isinstance(f, list) and len(f) == 4]
+        # frames come from the worker: only [path, line, name, code] of the right types
+        self.frames = [f for f in (frames if isinstance(frames, list) else []) if _frame(f)]
         self.info = info
 
     def where(self) -> str:
@@ -68,3 +69,24 @@ def forbidden_message(function: str, uses: list[dict], place=lambda path, line: 
         for u in uses[:3]
     )
     return f"`{function}` used an API its task forbids: {said} (the whole task scores 0)"
+
+
+def _frame(f) -> bool:
+    return isinstance(f, list) and len(f) == 4 and type(f[1]) is int and all(isinstance(v, str) for v in (f[0], f[2], f[3]))
+
+
+def clean_uses(uses) -> list[dict]:
+    """Forbidden-API uses as the worker reported them, with only fields of the right
+    types (the worker's reply is the submission's to forge): at most three."""
+    clean = []
+    for u in uses if isinstance(uses, list) else []:
+        if not isinstance(u, dict):
+            continue
+        line = u.get("line")
+        clean.append({
+            **{k: str(u[k])[:200] for k in ("api", "group", "function", "path", "code") if isinstance(u.get(k), str)},
+            "line": line if type(line) is int and line >= 0 else 0,
+        })  # fmt: skip
+        if len(clean) == 3:
+            break
+    return clean
