@@ -328,3 +328,26 @@ def test_without_an_address_space_limit_a_memory_bomb_is_stopped_by_its_resident
             worker.call("bomb", "bomb.py", "grow", (), {}, timeout=60, seed=0)
     finally:
         worker.close()
+
+
+@pytest.mark.parametrize("call", ["shmget(0, 4096, 0o1666)", "semget(0, 1, 0o1666)", "msgget(0, 0o1666)"])
+def test_system_v_ipc_is_refused(fork_zygote, tmp_path, call):
+    """At `landlock` System V IPC is the host's: a segment one worker leaves is there for
+    the next (a channel across `student.restart()` and between submissions) and outlives
+    the grader. Refused at every tier."""
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.limits import Limits
+
+    (tmp_path / "ipc.py").write_text(
+        "import ctypes\n\ndef try_it():\n    libc = ctypes.CDLL(None, use_errno=True)\n"
+        f"    got = libc.{call}\n    return [got, ctypes.get_errno()]\n"
+    )
+    worker = fork_zygote.worker(WorkerSpec(files=(("ipc.py", str(tmp_path / "ipc.py")),), limits=Limits(memory_bytes=1 << 30)))
+    try:
+        worker.load("ipc", "ipc.py", timeout=30)
+        got, errno_ = worker.call("ipc", "ipc.py", "try_it", (), {}, timeout=30, seed=0)
+    finally:
+        worker.close()
+    import errno
+
+    assert got == -1 and errno_ == errno.EPERM, (got, errno_)

@@ -13,7 +13,9 @@ default profile answers them, so libraries fall back instead of crashing.
 - ``unshare``, ``setns``, ``clone``/``clone3`` with namespace flags, ``mount`` and the new
   mount API, ``pivot_root``, ``chroot``: no way to build a view of one's own;
 - ``ptrace``, ``process_vm_readv``/``writev``, ``perf_event_open``, ``bpf``, keyrings,
-  ``userfaultfd``, ``io_uring``, ``open_by_handle_at``, module loading, ``kexec``.
+  ``userfaultfd``, ``io_uring``, ``open_by_handle_at``, module loading, ``kexec``;
+- System V IPC (``shmget``, ``semget``, ``msgget`` and their calls): at the ``landlock``
+  tier it is the host's, a channel between workers that outlives them all.
 
 Only x86_64 and aarch64 are known; elsewhere ``install`` raises and the tier says so.
 ``clone3`` answers ENOSYS (its flags live in memory a filter cannot read); glibc then
@@ -43,6 +45,8 @@ _NUMBERS = {
         "open_by_handle_at": 304, "name_to_handle_at": 303, "open_tree": 428, "move_mount": 429,
         "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
         "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "acct": 163,
+        "shmget": 29, "shmat": 30, "shmctl": 31, "shmdt": 67, "semget": 64, "semop": 65, "semctl": 66,
+        "semtimedop": 220, "msgget": 68, "msgsnd": 69, "msgrcv": 70, "msgctl": 71,
     },
     "aarch64": {
         "socket": 198, "socketpair": 199, "clone": 220, "clone3": 435, "unshare": 97, "setns": 268,
@@ -53,6 +57,8 @@ _NUMBERS = {
         "open_by_handle_at": 265, "name_to_handle_at": 264, "open_tree": 428, "move_mount": 429,
         "fsopen": 430, "fsconfig": 431, "fsmount": 432, "fspick": 433, "mount_setattr": 442,
         "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427, "acct": 89,
+        "shmget": 194, "shmat": 196, "shmctl": 195, "shmdt": 197, "semget": 190, "semop": 193, "semctl": 191,
+        "semtimedop": 192, "msgget": 186, "msgsnd": 189, "msgrcv": 188, "msgctl": 187,
     },
 }  # fmt: skip
 
@@ -62,6 +68,11 @@ WORKER_DENIED = (
     "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
     "name_to_handle_at", "open_tree", "move_mount", "fsopen", "fsconfig", "fsmount", "fspick",
     "mount_setattr", "io_uring_setup", "io_uring_enter", "io_uring_register", "acct",
+    # System V IPC: at `landlock` it is the host's (no IPC namespace), its segments outlive
+    # the worker and the grader, and no memory bound sees them; torch and multiprocessing
+    # use POSIX shared memory (files) instead
+    "shmget", "shmat", "shmctl", "shmdt", "semget", "semop", "semctl", "semtimedop",
+    "msgget", "msgsnd", "msgrcv", "msgctl",
 )  # fmt: skip
 # What a container's default profile refuses that decides our tier (used to reproduce one in tests).
 CONTAINER_DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root")
