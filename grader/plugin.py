@@ -69,6 +69,7 @@ class CheckRecord:
     last_call: tuple[str, Any] | None = None  # (function, Returned): what the latest call gave back
     # objects a call updated in place (declared in_place), with their names and the function
     changed: list[tuple[Any, str, str]] = field(default_factory=list)
+    drove: bool = False  # a driver's result reached the check: whatever it holds came from the worker
 
 
 META = pytest.StashKey[CheckMeta]()
@@ -325,8 +326,10 @@ def _seed_for(node: pytest.Item) -> int:
 def _file_key(path: str) -> bytes:
     try:
         return hashlib.sha256(Path(path).read_bytes()).digest()
-    except OSError:
-        return b""
+    except OSError:  # unreadable now: a random key, never a guessable one
+        import secrets
+
+        return secrets.token_bytes(32)
 
 
 @pytest.fixture(autouse=True)
@@ -422,6 +425,7 @@ class StudentProxy:
         if result.output:
             self._record.output.append(result.output)
         self._record.last_call = None  # a driver's result is the check's to read, not a documented return
+        self._record.drove = True
         return result.value
 
     def restart(self) -> None:
@@ -506,6 +510,10 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     unusable = _unusable_result(item, call, record) if status in ("fail", "error") else None
     if unusable is not None:
         status, message = "fail", unusable
+    elif status == "error" and record.drove and call.when == "call" and not _authors_mistake(call.excinfo.value):
+        # a check that trips over a driver's result (a key missing, a list of the wrong
+        # kind): the result was made in the worker, where the submission can change it
+        status, message = "fail", f"the driver's result is not what the driver returns (changed in the worker?): {call.excinfo.exconly()[:300]}"
     if status in ("fail", "error") and call.excinfo is not None and not isinstance(call.excinfo.value, AssertionError):
         report.longrepr = message  # a student's mistake reads as a sentence, not a traceback
     report.user_properties.append(
@@ -524,6 +532,12 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             },
         )
     )
+
+
+def _authors_mistake(exc: BaseException) -> bool:
+    from .checks.drivers import DriverError
+
+    return isinstance(exc, (CheckDefinitionError, DriverError))
 
 
 def _unusable_result(item: pytest.Item, call: pytest.CallInfo, record: CheckRecord) -> str | None:

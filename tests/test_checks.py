@@ -107,3 +107,28 @@ def test_a_result_of_the_wrong_kind_reads_as_a_sentence():
     assert mismatch("sgd", Returned.of(torch.zeros(2)), ("", "config")) == "`sgd` returned a torch.Tensor; expected a tuple of 2 items"
     assert mismatch("batchnorm_backward", Returned.of((1, 2, 3)), names) is None  # the right kind: the check's own error stands
     assert mismatch("loss", Returned.of(None), ()) == "`loss` returned None; expected a value (is a `return` missing?)"
+
+
+def test_a_students_value_in_a_message_is_bounded_in_time_and_length():
+    """A check that formats what a student returned (``{value!r}``) would repr all of it
+    in the trusted process first: 30,000 tensors took minutes. ``shown`` reprs a few."""
+    import torch
+
+    from grader.checks import shown
+
+    class Counted:
+        calls = 0
+
+        def __repr__(self):
+            Counted.calls += 1
+            return "x"
+
+    text = shown([Counted() for _ in range(30_000)])
+    assert Counted.calls <= 6 and len(text) <= 200, (Counted.calls, text)
+    assert shown([torch.zeros(1000)] * 3) == "[tensor(shape=(1000,), dtype=float32), tensor(shape=(1000,), dtype=float32), tensor(shape=(1000,), dtype=float32)]"
+
+    class Hostile:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    assert shown(Hostile()).startswith("<")

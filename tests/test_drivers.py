@@ -67,6 +67,16 @@ def run_scale(fns, x):
 
 def raw(fns):
     return fns.fit(torch.nn.Linear(2, 1), 1)
+
+
+def packed(fns):
+    model = torch.nn.Linear(2, 1)
+    fns.fit(model, 1)
+    return _pack([p.detach() for p in model.parameters()])
+
+
+def _pack(params):
+    return {"params": params}
 '''
 
 CHECKS = '''
@@ -260,3 +270,25 @@ def test_a_warm_up_asked_for_while_the_zygote_is_busy_still_starts_the_worker(tm
             worker.close()
     finally:
         zygote.close()
+
+
+def test_a_driver_result_changed_in_the_worker_fails_the_check_not_the_author(tmp_path, zygote):
+    """A check that trips over a driver's result (a key gone) blames the submission: the
+    result was made in the worker, where the submission can change the driver itself."""
+    checks = CHECKS + """
+
+@pytest.mark.task("fit")
+def test_packed(student, drivers):
+    assert len(student.drive(drivers.tools.packed)["params"]) == 2
+"""
+    assignment = _course(tmp_path / "course", checks=checks)
+    folder = tmp_path / "student"
+    folder.mkdir()
+    forged = "import sys\n" + STUDENT.replace(
+        "        opt.step()\n",
+        "        opt.step()\n    f = sys._getframe(1)\n    while '_pack' not in f.f_globals:\n        f = f.f_back\n"
+        "    f.f_globals['_pack'] = lambda params: {}\n",
+    )
+    (folder / "fit.py").write_text(forged)
+    check = _check(grade(assignment, folder, zygote=zygote), "test_packed")
+    assert check.status == "fail" and "the driver's result is not what the driver returns" in check.message, (check.status, check.message)

@@ -2,7 +2,8 @@
 
     from grader.checks import assert_close, assert_gradients, check_directional
 
-- ``compare``: ``assert_close`` and ``assert_shape`` (values against expected values);
+- ``compare``: ``assert_close`` and ``assert_shape`` (values against expected values),
+  ``shown`` (a student's value in a message, bounded: never ``{value!r}``);
 - ``gradients``: ``assert_gradients``, ``check_directional``, ``numeric_gradients``,
   ``autograd_gradients`` and ``assert_finite`` (hand-written backward passes).
 - ``drivers``: worker-side code around the student's functions, for functions that take
@@ -12,7 +13,7 @@
 What each guarantees is written down in docs/checks.md.
 """
 
-from .compare import TOLERANCES, assert_close, assert_shape, format_pair, tolerance_for
+from .compare import TOLERANCES, assert_close, assert_shape, format_pair, shown, tolerance_for
 from .gradients import assert_finite, assert_gradients, autograd_gradients, check_directional, check_gradient_contract, numeric_gradients
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "check_gradient_contract",
     "format_pair",
     "numeric_gradients",
+    "shown",
     "tolerance_for",
 ]

@@ -58,7 +58,10 @@ def main() -> None:
                 os.close(fd)
             continue
         if spec.get("warm") and "torch._dynamo" not in sys.modules:
-            worker.warm_up()
+            try:
+                worker.warm_up()
+            except Exception:  # noqa: BLE001 - a torch without it: workers pay their own imports
+                pass
             RUNTIME = rootfs.runtime_paths()  # what the warm-up loaded is the workers' runtime too
         pid = os.fork()
         if pid == 0:

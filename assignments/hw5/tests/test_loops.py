@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from grader.checks import assert_close
+from grader.checks import assert_close, shown
 
 
 def _data(rows, features, classes, seed):
@@ -26,17 +26,17 @@ def _data(rows, features, classes, seed):
 def _pair(returned, function):
     """(mean_loss, accuracy) as floats, or a failure that says what came back."""
     if not isinstance(returned, list) or len(returned) != 2:
-        raise AssertionError(f"`{function}` should return (mean_loss, accuracy), got {returned!r}"[:300])
+        raise AssertionError(f"`{function}` should return (mean_loss, accuracy), got {shown(returned)}")
     try:
         return float(returned[0]), float(returned[1])
     except (TypeError, ValueError, RuntimeError):
-        raise AssertionError(f"`{function}` should return two numbers (mean_loss, accuracy), got {returned!r}"[:300]) from None
+        raise AssertionError(f"`{function}` should return two numbers (mean_loss, accuracy), got {shown(returned)}") from None
 
 
 @pytest.mark.task("loaders")
 def test_test_loader_keeps_the_order_and_train_loader_shuffles(student, drivers):
     got = student.drive(drivers.loops.loaders, rows=10, test_rows=7, features=3, batch_size=4, seed=0)
-    assert got["returned"] == "loaders", f"make_loaders should return (train_loader, test_loader), got {got['returned']!r}"
+    assert got["returned"] == "loaders", f"make_loaders should return (train_loader, test_loader), got {shown(got['returned'])}"
     test = got["test"]
     assert test["order"] == list(range(7)), (
         f"the test loader gave the rows in the order {test['order']}, not as given: predictions are matched to "
@@ -111,7 +111,7 @@ def test_a_checkpoint_round_trip_resumes_training(student, drivers):
     x, y = _data(12, 3, 3, seed=7)
     loaded = _round_trip(student, drivers, x, y, seed=8, epoch=5)
     expected = drivers.loops.continued(x, y, seed=8)
-    assert loaded["epoch"] == 5 and type(loaded["epoch"]) is int, f"load_checkpoint returned the epoch {loaded['epoch']!r}; 5 was saved"
+    assert loaded["epoch"] == 5 and type(loaded["epoch"]) is int, f"load_checkpoint returned the epoch {shown(loaded['epoch'])}; 5 was saved"
     assert_close(loaded["params"], expected["params"], name="the parameters load_checkpoint restored")
     assert_close(
         loaded["next"], expected["next"],

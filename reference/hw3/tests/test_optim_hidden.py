@@ -8,7 +8,7 @@ import math
 import pytest
 import torch
 
-from grader.checks import assert_close
+from grader.checks import assert_close, shown
 
 DTYPES = [pytest.param(torch.float32, id="float32"), pytest.param(torch.float64, id="float64")]
 RULES = {
@@ -138,7 +138,7 @@ def test_lr_schedule_everywhere(student, ref, warmup, total, min_lr):
         got = student.lr_at(step, 0.3, warmup, total, min_lr)
         want = ref.lr_at(step, 0.3, warmup, total, min_lr)
         assert isinstance(got, (int, float)) and math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-12), (
-            f"lr_at({step}, 0.3, {warmup}, {total}, {min_lr}) is {got!r}, expected {want:.6g}"
+            f"lr_at({step}, 0.3, {warmup}, {total}, {min_lr}) is {shown(got)}, expected {want:.6g}"
         )
 
 
@@ -161,7 +161,7 @@ def _rotated(eigenvalues, seed):
 def test_classification_in_rotated_coordinates(student, eigenvalues, kind):
     h, _ = _rotated(eigenvalues, len(eigenvalues))
     got = student.classify_critical_point(h)
-    assert got == kind, f"a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+    assert got == kind, f"a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {shown(got)}"
 
 
 # (eigenvalues, tol or None for the default 1e-6, kind): each side of the default tol; a
@@ -183,7 +183,7 @@ def test_classification_on_each_side_of_tol(student, which):
         h, _ = _rotated(eigenvalues, len(eigenvalues) + 7)
         got = student.classify_critical_point(h) if tol is None else student.classify_critical_point(h, tol=tol)
         said = "the default tol=1e-6" if tol is None else f"tol={tol}"
-        assert got == kind, f"with {said} (absolute), a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {got!r}"
+        assert got == kind, f"with {said} (absolute), a Hessian with eigenvalues {eigenvalues} is a {kind!r} point, got {shown(got)}"
 
 
 @pytest.mark.task("critical_points")
@@ -193,9 +193,9 @@ def test_escape_direction_on_each_side_of_tol(student):
         v = student.escape_direction(h) if tol is None else student.escape_direction(h, tol=tol)
         said = "the default tol" if tol is None else f"tol={tol}"
         if not escapes:
-            assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {v!r}"
+            assert v is None, f"with {said}, the smallest eigenvalue {min(eigenvalues)} is not below -tol: expected None, got {shown(v)}"
             continue
-        assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {v!r}"
+        assert isinstance(v, torch.Tensor), f"with {said}, the eigenvalue {min(eigenvalues)} is below -tol: expected a direction, got {shown(v)}"
         assert_close(v.norm(), torch.tensor(1.0, dtype=v.dtype), name="|escape direction|")
         assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, f"the direction should be the eigenvector of {min(eigenvalues)}"
 
@@ -204,7 +204,7 @@ def test_escape_direction_on_each_side_of_tol(student):
 def test_escape_direction_is_the_most_negative_eigenvector(student):
     h, q = _rotated([2.0, -3.0, -0.5, 1.0], 4)
     v = student.escape_direction(h)
-    assert isinstance(v, torch.Tensor) and v.shape == (4,), f"expected a tensor of shape (4,), got {v!r}"
+    assert isinstance(v, torch.Tensor) and v.shape == (4,), f"expected a tensor of shape (4,), got {shown(v)}"
     assert_close(v.norm(), torch.tensor(1.0, dtype=v.dtype), name="|escape direction|")
     assert abs(float(v.to(torch.float64) @ q[:, 1])) > 1 - 1e-6, "the direction should be the eigenvector of -3 (either sign)"
     assert float(v.to(torch.float64) @ h @ v.to(torch.float64)) < 0, "moving along it should lower the loss"

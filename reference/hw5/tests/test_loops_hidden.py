@@ -7,7 +7,7 @@ mode) only explains a difference; the verdict is the comparison."""
 import pytest
 import torch
 
-from grader.checks import assert_close
+from grader.checks import assert_close, shown
 
 
 def _data(rows, features, classes, seed, dtype=torch.float64):
@@ -20,11 +20,11 @@ def _data(rows, features, classes, seed, dtype=torch.float64):
 
 def _pair(returned, function):
     if not isinstance(returned, list) or len(returned) != 2:
-        raise AssertionError(f"`{function}` should return (mean_loss, accuracy), got {returned!r}"[:300])
+        raise AssertionError(f"`{function}` should return (mean_loss, accuracy), got {shown(returned)}")
     try:
         return float(returned[0]), float(returned[1])
     except (TypeError, ValueError, RuntimeError):
-        raise AssertionError(f"`{function}` should return two numbers (mean_loss, accuracy), got {returned!r}"[:300]) from None
+        raise AssertionError(f"`{function}` should return two numbers (mean_loss, accuracy), got {shown(returned)}") from None
 
 
 def _why(got, expected):
@@ -116,7 +116,7 @@ LOADERS = [
 def test_loaders_match_the_reference(student, ref, drivers, case):
     got = student.drive(drivers.loops.loaders, features=2, seed=5, **case)
     expected = drivers.loops.loaders(ref, features=2, seed=5, **case)
-    assert got["returned"] == "loaders", f"make_loaders should return (train_loader, test_loader), got {got['returned']!r}"
+    assert got["returned"] == "loaders", f"make_loaders should return (train_loader, test_loader), got {shown(got['returned'])}"
     assert got["test"]["order"] == expected["test"]["order"], (
         f"the test loader gave rows in the order {got['test']['order'][:12]}, not as given: a shuffled test loader "
         "matches every prediction to another row's id (shuffle=False for the test set)"
@@ -144,6 +144,6 @@ def test_checkpoint_round_trip_in_a_fresh_worker(student, drivers, epoch):
     student.restart()
     loaded = student.drive(drivers.loops.load, saved["file"], x, y, seed=epoch)
     expected = drivers.loops.continued(x, y, seed=epoch, steps=4)
-    assert loaded["epoch"] == epoch and type(loaded["epoch"]) is int, f"load_checkpoint returned the epoch {loaded['epoch']!r}; {epoch} was saved"
+    assert loaded["epoch"] == epoch and type(loaded["epoch"]) is int, f"load_checkpoint returned the epoch {shown(loaded['epoch'])}; {epoch} was saved"
     assert_close(loaded["params"], expected["params"], name="the parameters load_checkpoint restored")
     assert_close(loaded["next"], expected["next"], name="the parameters one step after the round trip (save and load the optimizer's state too)")
