@@ -351,3 +351,43 @@ def test_system_v_ipc_is_refused(fork_zygote, tmp_path, call):
     import errno
 
     assert got == -1 and errno_ == errno.EPERM, (got, errno_)
+
+
+@pytest.mark.parametrize("backend", ["fork", "spawn"])
+def test_memory_grown_between_calls_stops_the_worker_at_the_next(backend, tmp_path):
+    """Polling runs while a reply is awaited; a thread that grows the worker after its call
+    has returned is caught when the next request is sent, not never."""
+    import time
+
+    from grader.sandbox.backend import start
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.errors import StudentCrash
+    from grader.sandbox.limits import Limits
+
+    (tmp_path / "grow.py").write_text(
+        "import threading, time\nkept = []\n\ndef _grow():\n    for _ in range(40):\n        kept.append(bytearray(b'x' * (16 << 20)))\n"
+        "\ndef start():\n    threading.Thread(target=_grow, daemon=True).start()\n    return 1\n\ndef ping():\n    return 2\n"
+    )
+    zygote = start(backend)
+    try:
+        worker = zygote.worker(
+            WorkerSpec(files=(("grow.py", str(tmp_path / "grow.py")),), limits=Limits(memory_bytes=256 << 20, address_space=False))
+        )
+        try:
+            worker.load("grow", "grow.py", timeout=60)
+            assert worker.call("grow", "grow.py", "start", (), {}, timeout=30, seed=0) == 1
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and _rss(worker.pid) < (700 << 20):  # the thread has grown it
+                time.sleep(0.1)
+            with pytest.raises(StudentCrash, match="used more than 256 MiB of memory"):
+                worker.call("grow", "grow.py", "ping", (), {}, timeout=30, seed=0)
+        finally:
+            worker.close()
+    finally:
+        zygote.close()
+
+
+def _rss(pid: int) -> int:
+    import psutil
+
+    return psutil.Process(pid).memory_info().rss

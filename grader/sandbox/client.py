@@ -131,6 +131,11 @@ class Worker:
         """channel.recv's arguments that watch this worker: a pidfd, or a watch() callable."""
         raise NotImplementedError
 
+    def _over_limits(self) -> bool:
+        """Whether the worker, checked now, is past a limit polled from outside (and so
+        stopped): between calls nothing else looks."""
+        return False
+
     def replace_after(self, error: StudentError) -> bool:
         """Whether a call that failed with ``error`` retires this worker (always, by default:
         the next check starts from a fresh one)."""
@@ -194,6 +199,8 @@ class Worker:
         ``timed_out()`` (the worker is killed), ``died(how)`` or ``garbled(error)`` (killed)."""
         self.seq += 1
         header["seq"] = self.seq
+        if self._over_limits():  # grown while idle: the request finds it stopped
+            raise died(self._death())
         try:
             channel.send(self.sock, header, buffers)
             return channel.recv(

@@ -155,7 +155,8 @@ class ForkWorker(Worker):
             import psutil
 
             try:
-                self._root = psutil.Process(self.pid)
+                # from the keeper: an orphan of the worker is re-parented to it (a subreaper)
+                self._root = psutil.Process(psutil.Process(self.pid).ppid())
             except psutil.Error as e:
                 raise RuntimeError(f"a grading worker failed to start (it is gone: {e})") from None
             self._memory_limit = tree_rss(self._root) + spec.limits.memory_bytes
@@ -229,13 +230,16 @@ class ForkWorker(Worker):
     def _watch(self) -> dict:
         return {"pidfd": self.pidfd, "watch": self._too_big} if self._memory_limit else {"pidfd": self.pidfd}
 
-    def _too_big(self) -> bool:
-        """channel.recv's watch on a GPU host: True (after the kill) once the worker's tree
-        holds more than its memory limit; its death is the pidfd's to report."""
-        now = time.monotonic()
-        if now - self._walked < TREE_INTERVAL:
+    def _over_limits(self) -> bool:
+        return bool(self._memory_limit) and self._too_big(now=True)
+
+    def _too_big(self, now: bool = False) -> bool:
+        """channel.recv's watch on a GPU host (and a look before every request): True, after
+        the kill, once the keeper's tree holds more than its memory limit."""
+        at = time.monotonic()
+        if not now and at - self._walked < TREE_INTERVAL:
             return False
-        self._walked = now
+        self._walked = at
         if tree_rss(self._root) > self._memory_limit:
             self._over_memory = True
             self.kill()

@@ -209,6 +209,13 @@ class SpawnWorker(Worker):
                 return True
         return False
 
+    def _over_limits(self) -> bool:
+        if self._memory_limit and not self._exited() and self._tree_rss() > self._memory_limit:
+            self._over_memory = True
+            self.kill()
+            return True
+        return False
+
     def _tree_rss(self) -> int:
         """The resident size of the worker's tree (noting its processes, so a child that
         outlives the worker is still known at the kill)."""
