@@ -32,6 +32,8 @@ class GradingSession:
         self.assignment = assignment
         self.submission = submission
         self.backend = backend  # started once, it may serve many sessions (a batch, a re-grade)
+        # each task function with the API groups its task forbids (empty when none do)
+        forbids = any(t.forbidden for t in assignment.tasks)
         self.spec = WorkerSpec(
             files=submission.files,
             texts=submission.texts,
@@ -39,9 +41,8 @@ class GradingSession:
             hide=hide,
             isolate=isolate,
             output_limit=assignment.limits.output_bytes,
+            guards=forbids,
         )
-        # each task function with the API groups its task forbids (empty when none do)
-        forbids = any(t.forbidden for t in assignment.tasks)
         self.rules = {f: t.forbidden for t in assignment.tasks for f in t.functions} if forbids else {}
         self.worker: Worker | None = None
         self.isolation: str | None = None

@@ -391,3 +391,33 @@ def _rss(pid: int) -> int:
     import psutil
 
     return psutil.Process(pid).memory_info().rss
+
+
+@pytest.mark.parametrize("backend", ["fork", "spawn"])
+def test_torchscript_works_in_a_worker_where_no_task_forbids_an_api(backend, tmp_path):
+    """The forbidden-API guards are Python closures, which torch.jit.script cannot compile:
+    a worker gets them only where a task forbids something, so a training program (or an
+    assignment without rules) may script its model."""
+    from grader.sandbox.backend import start
+    from grader.sandbox.client import WorkerSpec
+    from grader.sandbox.limits import Limits
+
+    (tmp_path / "jit.py").write_text(
+        "import torch\n\ndef scripted():\n    model = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU()))\n"
+        "    return model(torch.ones(1, 2)).shape[1]\n"
+    )
+    zygote = start(backend)
+    try:
+        for guards in (False, True):
+            worker = zygote.worker(WorkerSpec(files=(("jit.py", str(tmp_path / "jit.py")),), limits=Limits(memory_bytes=1 << 30), guards=guards))
+            try:
+                worker.load("jit", "jit.py", timeout=60)
+                if guards:  # where guards are in place scripting fails (a known limit, documented)
+                    with pytest.raises(Exception, match="raised"):
+                        worker.call("jit", "jit.py", "scripted", (), {}, timeout=60, seed=0)
+                else:
+                    assert worker.call("jit", "jit.py", "scripted", (), {}, timeout=60, seed=0) == 2
+            finally:
+                worker.close()
+    finally:
+        zygote.close()

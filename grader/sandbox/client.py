@@ -94,6 +94,7 @@ class WorkerSpec:
     output_limit: int = 8000
     texts: tuple[tuple[str, str], ...] = ()  # (path inside cwd, file text) e.g. a notebook turned module
     env: tuple[tuple[str, str], ...] = ()  # extra environment variables, e.g. a program's device
+    guards: bool = False  # some task forbids APIs: guard them (see worker.begin)
 
 
 class Worker:

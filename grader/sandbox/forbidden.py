@@ -1,7 +1,7 @@
 """Forbidden APIs at run time, on the worker side.
 
 A task may forbid groups of APIs (``forbidden = ["torch.autograd", ...]`` in the
-manifest). The zygote replaces each API of every group with a guard before any
+manifest). A worker of such an assignment replaces each API of every group with a guard before any
 student code exists, so names a student binds later (``from torch.autograd import
 grad``, ``F = torch.nn.functional``, ``getattr(torch, "autograd")``) all reach the
 guard. During a call, a use is charged to the innermost task function on the stack
@@ -118,8 +118,19 @@ class _GuardedEngine:
         return getattr(object.__getattribute__(self, "_engine"), name)
 
 
+def preload() -> None:
+    """Imports what ``install`` guards, in the process workers start from: a worker that
+    installs guards then reads nothing more from disk."""
+    import torch.autograd.functional  # noqa: F401
+    import torch.func  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import torch.optim  # noqa: F401
+
+
 def install() -> None:
-    """Puts guards in place. Called once in the zygote, after ``import torch``."""
+    """Puts guards in place. Called once per worker that needs them (worker.begin), before
+    any student code exists; a worker of an assignment that forbids nothing (or running a
+    training program) has none, so that ``torch.jit.script`` works there."""
     import torch
     import torch.autograd.functional
     import torch.func

@@ -134,6 +134,7 @@ class ForkWorker(Worker):
             "uid": uid,
             "isolate": spec.isolate,
             "stage": self.dir.stage,
+            "guards": spec.guards,
         }
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         status_r, status_w = os.pipe()

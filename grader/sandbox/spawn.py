@@ -167,6 +167,7 @@ class SpawnWorker(Worker):
             "output": self.output_path,
             "env": scrubbed_env(**dict(spec.env), **host_env(self.cwd)),
             "limits": asdict(spec.limits),
+            "guards": spec.guards,
         }
         try:
             channel.send(self.sock, request)

@@ -1,9 +1,9 @@
 """The portable backend's worker process: a fresh interpreter that spawn.py started.
 
-While it waits, unassigned, it imports torch and puts the forbidden-API guards in place
-(so a submission's first check need not wait for them); then it takes the folder,
-output file, environment and limits of the worker it becomes and answers calls with
-worker.begin, the same dispatch as a forked worker. It contains nothing: isolation
+While it waits, unassigned, it imports torch (so a submission's first check need not
+wait for it); then it takes the folder, output file, environment and limits of the
+worker it becomes and answers calls with worker.begin, the same dispatch as a forked
+worker (which puts the forbidden-API guards in place where a task forbids one). It contains nothing: isolation
 ``none``. Nothing here is Linux-only: ``resource`` is used where it exists.
 """
 
@@ -31,7 +31,8 @@ def main() -> None:
 
     from . import forbidden, worker
 
-    forbidden.install()  # before any student code exists: every alias they take is guarded
+    forbidden.preload()  # loaded before the spec arrives
+
     try:
         spec, _ = channel.recv(sock)
     except (channel.ChannelClosed, channel.FrameError, OSError):
@@ -39,7 +40,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)  # student code sees signals as in any process
     worker.settle_in(spec["output"], spec["cwd"], spec["env"])
     applied = _limit(spec["limits"])
-    worker.begin(sock, spec["cwd"], "none", "; ".join(applied))
+    worker.begin(sock, spec["cwd"], "none", "; ".join(applied), guards=bool(spec.get("guards")))
 
 
 def _socket() -> socket.socket:

@@ -168,11 +168,17 @@ def settle_in(output: str, cwd: str, env: dict) -> None:
     tempfile.tempdir = None  # fixed at /tmp by an import in the zygote (torch._dynamo): read TMPDIR again
 
 
-def begin(sock, cwd: str, level: str, reason: str) -> None:
+def begin(sock, cwd: str, level: str, reason: str, guards: bool = False) -> None:
     """A contained worker's life, whatever its backend: say it is ready (at ``level``,
-    and why not more), then answer calls on student modules in ``cwd`` until the end."""
+    and why not more), then answer calls on student modules in ``cwd`` until the end.
+    ``guards``: some task forbids APIs, so they are replaced by guards before any student
+    code exists (every alias it takes is guarded). Only then: a guard is a Python closure,
+    which ``torch.jit.script`` cannot compile, so a worker with none (a training program,
+    an assignment that forbids nothing) keeps TorchScript working."""
     import torch
 
+    if guards:
+        forbidden.install()
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
     sys.path[:] = [cwd] + [p for p in sys.path if p]

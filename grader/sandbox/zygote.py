@@ -39,11 +39,12 @@ def main() -> None:
     import numpy  # noqa: F401 - preloaded so workers start warm
     import torch  # noqa: F401
 
-    from . import forbidden, worker  # noqa: F401
+    from . import forbidden, worker  # loaded before the fork: workers start warm
+
+    forbidden.preload()
 
     global RUNTIME
     RUNTIME = rootfs.runtime_paths()  # after the imports: their libraries are loaded now
-    forbidden.install()  # before any student code exists: every alias they take is guarded
 
     channel.send_with_fds(control, {"ready": True}, [])
     while True:
@@ -153,7 +154,7 @@ def _worker(spec: dict, call_fd: int, plan: isolation.Plan) -> None:
 
     settle_in(spec["output"], spec["cwd"], spec["env"])
     level, reason = isolation.contain(plan)
-    begin(socket.socket(fileno=call_fd), spec["cwd"], level, reason)
+    begin(socket.socket(fileno=call_fd), spec["cwd"], level, reason, guards=bool(spec.get("guards")))
 
 
 if __name__ == "__main__":
