@@ -247,28 +247,50 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
 
     if header.get("driver"):
         return _drive(header, seq, args, kwargs, decoder, modules)
-    module = modules.load(module_name, path)
-    if isinstance(module, dict):
-        return {"seq": seq, "ok": False, "error": module}, []
-    if not hasattr(module, func_name):
-        return {"seq": seq, "ok": False, "error": {"kind": "missing", "path": path, "name": func_name}}, []
-    func = getattr(module, func_name)
-    if not callable(func):
-        kind = type(func).__name__
-        return {"seq": seq, "ok": False, "error": {"kind": "not_callable", "path": path, "name": func_name, "type": kind}}, []
-
-    _seed(int(header.get("seed", 0)))
-    rules = forbidden.scope(header.get("rules") or {}, func_name, modules.root)
-    try:
-        with rules:
-            result = func(*args, **kwargs)
-    except BaseException as e:  # noqa: BLE001
-        if rules.violations:  # the use decides, whatever happened after it
-            return {"seq": seq, "ok": False, "error": {"kind": "forbidden", "uses": rules.violations[:5]}}, []
-        return {"seq": seq, "ok": False, "error": {"kind": "exception", "path": path, **_describe(e, modules.root)}}, []
-
+    func, error = _function(modules, module_name, path, func_name)
+    if error is not None:
+        return {"seq": seq, "ok": False, "error": error}, []
+    result, error, uses = _call(header, func_name, modules.root, path, lambda: func(*args, **kwargs))
+    if error is not None:
+        return {"seq": seq, "ok": False, "error": error}, []
     originals = {id(obj): ref for ref, obj in decoder.refs.items()}
     encoder = Encoder(originals, first_ref=max(decoder.refs, default=-1) + 1, handles=modules.kept, keep_new=bool(header.get("keep_objects")))
+    return _reply(seq, encoder, result, args, kwargs, uses)
+
+
+def _function(modules: StudentModules, module_name: str, path: str, name: str) -> tuple[Any, dict | None]:
+    """(the student's function, None), or (None, the error a call of it ends with)."""
+    module = modules.load(module_name, path)
+    if isinstance(module, dict):
+        return None, module
+    if not hasattr(module, name):
+        return None, {"kind": "missing", "path": path, "name": name}
+    func = getattr(module, name)
+    if not callable(func):
+        return None, {"kind": "not_callable", "path": path, "name": name, "type": type(func).__name__}
+    return func, None
+
+
+def _call(header: dict, charged: str | tuple[str, ...], root: str, path: str, run, last=lambda: None) -> tuple[Any, dict | None, list]:
+    """``run()`` seeded and under the forbidden-API rules, uses charged to ``charged``:
+    (its result, None, the uses), or (None, the error it ended with, []). ``last()``
+    names the student function an error happened in, where a driver called several."""
+    _seed(int(header.get("seed", 0)))
+    rules = forbidden.scope(header.get("rules") or {}, charged, root)
+    try:
+        with rules:
+            return run(), None, rules.violations[:5]
+    except _Unavailable as e:
+        return None, e.error, []
+    except BaseException as e:  # noqa: BLE001
+        who = {"function": last()} if last() else {}
+        if rules.violations:  # the use decides, whatever happened after it
+            return None, {"kind": "forbidden", "uses": rules.violations[:5], **who}, []
+        return None, {"kind": "exception", "path": path, **who, **_describe(e, root)}, []
+
+
+def _reply(seq: Any, encoder: Encoder, result: Any, args: Any, kwargs: Any, uses: list) -> tuple[dict, list[bytes]]:
+    """The reply of a finished call: its result (and arguments, for those written back)."""
     try:
         tree = {"result": encoder.encode(result), "args": encoder.encode(args), "kwargs": encoder.encode(kwargs)}
     except EncodeError as e:
@@ -277,8 +299,7 @@ def handle(header: dict, buffers: list[bytes], modules: StudentModules) -> tuple
         return {"seq": seq, "ok": False, "error": {"kind": "bad_value", "message": f"the returned value could not be read: {_safe_str(e)}"}}, []
     # a finished call that used a forbidden API still returns its value: a check of another
     # task (a backward check building its cache) may go on; the trusted side decides
-    forbidden_uses = {"forbidden": rules.violations[:5]} if rules.violations else {}
-    return {"seq": seq, "ok": True, **tree, **forbidden_uses}, encoder.buffers
+    return {"seq": seq, "ok": True, **tree, **({"forbidden": uses} if uses else {})}, encoder.buffers
 
 
 class _Unavailable(BaseException):
@@ -308,14 +329,9 @@ class StudentFunctions:
         module_name, path, defined = self._where[name]
         if not defined:  # a notebook none of whose cells defines it
             raise _Unavailable({"kind": "missing", "path": path, "name": name})
-        module = self._modules.load(str(module_name), str(path))
-        if isinstance(module, dict):
-            raise _Unavailable(module)
-        if not hasattr(module, name):
-            raise _Unavailable({"kind": "missing", "path": path, "name": name})
-        func = getattr(module, name)
-        if not callable(func):
-            raise _Unavailable({"kind": "not_callable", "path": path, "name": name, "type": type(func).__name__})
+        func, error = _function(self._modules, str(module_name), str(path), name)
+        if error is not None:
+            raise _Unavailable(error)
 
         def called(*args: Any, **kwargs: Any) -> Any:
             self.last = name
@@ -354,22 +370,8 @@ def _drive(header: dict, seq: Any, args: Any, kwargs: Any, decoder: Decoder, mod
     except BaseException as e:  # noqa: BLE001 - a driver that does not load is the grader's to fix
         return {"seq": seq, "ok": False, "error": {"kind": "driver", "message": f"{_type_name(e)}: {_safe_str(e)}"}}, []
     functions = StudentFunctions(modules, dict(spec.get("functions") or {}))
-    _seed(int(header.get("seed", 0)))
     names = tuple(str(f) for f in (spec.get("charged") or spec.get("functions") or {}))
-    rules = forbidden.scope(header.get("rules") or {}, names, modules.root)
-    try:
-        with rules:
-            result = entry(functions, *args, **kwargs)
-    except _Unavailable as e:
-        return {"seq": seq, "ok": False, "error": e.error}, []
-    except BaseException as e:  # noqa: BLE001
-        if rules.violations:
-            return {"seq": seq, "ok": False, "error": {"kind": "forbidden", "uses": rules.violations[:5], "function": functions.last}}, []
-        return {"seq": seq, "ok": False, "error": {"kind": "exception", "path": header["path"], "function": functions.last, **_describe(e, modules.root)}}, []
-    encoder = Encoder({}, first_ref=max(decoder.refs, default=-1) + 1, handles=modules.kept)
-    try:
-        tree = {"result": encoder.encode(result), "args": encoder.encode([]), "kwargs": encoder.encode({})}
-    except BaseException as e:  # noqa: BLE001 - the driver returned what cannot cross: the grader's bug, or the student's object
-        return {"seq": seq, "ok": False, "error": {"kind": "bad_value", "message": _safe_str(e)}}, []
-    uses = {"forbidden": rules.violations[:5]} if rules.violations else {}
-    return {"seq": seq, "ok": True, **tree, **uses}, encoder.buffers
+    result, error, uses = _call(header, names, modules.root, header["path"], lambda: entry(functions, *args, **kwargs), lambda: functions.last)
+    if error is not None:
+        return {"seq": seq, "ok": False, "error": error}, []
+    return _reply(seq, Encoder({}, first_ref=max(decoder.refs, default=-1) + 1, handles=modules.kept), result, [], {}, uses)
