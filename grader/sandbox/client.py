@@ -54,6 +54,7 @@ SAFE_ENV = {
 }
 # CPU-only knobs a grader may choose to pass through (thread counts); nothing else.
 PASS_THROUGH = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
+TREE_INTERVAL = 0.25  # seconds between two walks of a worker's tree, where its memory is polled
 
 
 def interpreter_command(module: str) -> list[str]:
@@ -132,10 +133,36 @@ class Worker:
         """channel.recv's arguments that watch this worker: a pidfd, or a watch() callable."""
         raise NotImplementedError
 
+    # Memory polled from outside, where no RLIMIT_AS bounds it (the portable backend, a GPU
+    # host): the resident bytes the tree may hold (0: not polled), set once it is ready.
+    _memory_limit = 0
+    _over_memory = False  # it was killed for its memory
+    _walked = 0.0
+
+    def _resident(self) -> int:
+        """The resident size of the worker's tree (where memory is polled)."""
+        raise NotImplementedError
+
+    def _too_big(self, now: bool = False) -> bool:
+        """True, after the kill, once the tree holds more than its memory limit; looked at
+        every TREE_INTERVAL while a reply is awaited, or ``now``."""
+        at = time.monotonic()
+        if not self._memory_limit or (not now and at - self._walked < TREE_INTERVAL):
+            return False
+        self._walked = at
+        if self._resident() > self._memory_limit:
+            self._over_memory = True
+            self.kill()
+            return True
+        return False
+
     def _over_limits(self) -> bool:
         """Whether the worker, checked now, is past a limit polled from outside (and so
         stopped): between calls nothing else looks."""
-        return False
+        return self._too_big(now=True)
+
+    def _memory_death(self) -> str:
+        return f"was stopped: its processes used more than {self.spec.limits.memory_bytes >> 20} MiB of memory (the worker's memory limit)"
 
     def replace_after(self, error: StudentError) -> bool:
         """Whether a call that failed with ``error`` retires this worker (always, by default:

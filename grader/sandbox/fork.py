@@ -99,7 +99,6 @@ class Zygote:
 
 
 _uid_counter = itertools.count()
-TREE_INTERVAL = 0.25  # seconds between two walks of a worker's tree, where its memory is polled
 
 
 class ForkWorker(Worker):
@@ -192,8 +191,7 @@ class ForkWorker(Worker):
                 status = None
         self.kill()
         if self._over_memory:
-            limit = self.spec.limits.memory_bytes >> 20
-            return f"was stopped: its processes used more than {limit} MiB of memory (the worker's memory limit)"
+            return self._memory_death()
         if not isinstance(status, dict) or not isinstance(status.get("status"), int):
             return death_of(None)
         raw = status["status"]
@@ -224,28 +222,11 @@ class ForkWorker(Worker):
             except (ProcessLookupError, OSError):
                 pass
 
-    _memory_limit = 0  # resident bytes the tree may hold, where no RLIMIT_AS bounds it (0: RLIMIT_AS does)
-    _over_memory = False
-    _walked = 0.0
-
     def _watch(self) -> dict:
         return {"pidfd": self.pidfd, "watch": self._too_big} if self._memory_limit else {"pidfd": self.pidfd}
 
-    def _over_limits(self) -> bool:
-        return bool(self._memory_limit) and self._too_big(now=True)
-
-    def _too_big(self, now: bool = False) -> bool:
-        """channel.recv's watch on a GPU host (and a look before every request): True, after
-        the kill, once the keeper's tree holds more than its memory limit."""
-        at = time.monotonic()
-        if not now and at - self._walked < TREE_INTERVAL:
-            return False
-        self._walked = at
-        if tree_rss(self._root) > self._memory_limit:
-            self._over_memory = True
-            self.kill()
-            return True
-        return False
+    def _resident(self) -> int:
+        return tree_rss(self._root)  # from the keeper: orphans are re-parented to it
 
     def _release(self) -> None:
         self._wait_tree_gone()

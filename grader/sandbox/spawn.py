@@ -38,7 +38,6 @@ from .limits import tree_rss
 from .spawned import SOCKET_FD_ENV
 
 NAME = "spawn"
-TREE_INTERVAL = 0.25  # seconds between two walks of a worker's tree (memory, new children)
 # What a Windows process needs of its environment to start at all (and to find torch's DLLs).
 WINDOWS_ENV = ("SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "PATH", "PATHEXT", "COMSPEC", "NUMBER_OF_PROCESSORS", "PROCESSOR_ARCHITECTURE")
 # How Windows reports a crash: the NTSTATUS as the exit code.
@@ -151,9 +150,6 @@ class SpawnWorker(Worker):
         self.spawner = spawner
         self.proc: subprocess.Popen | None = None
         self._family: dict[int, psutil.Process] = {}  # every process seen in its tree
-        self._memory_limit = 0
-        self._over_memory = False
-        self._walked = 0.0
         self._process: psutil.Process | None = None
         super().__init__(spawner, spec)
 
@@ -199,23 +195,10 @@ class SpawnWorker(Worker):
 
     def _gone(self) -> bool:
         """channel.recv's watch: True once the worker is dead, or killed for its memory."""
-        if self._exited():
-            return True
-        now = time.monotonic()
-        if now - self._walked >= TREE_INTERVAL and self._memory_limit:
-            self._walked = now
-            if self._tree_rss() > self._memory_limit:
-                self._over_memory = True
-                self.kill()
-                return True
-        return False
+        return self._exited() or self._too_big()
 
-    def _over_limits(self) -> bool:
-        if self._memory_limit and not self._exited() and self._tree_rss() > self._memory_limit:
-            self._over_memory = True
-            self.kill()
-            return True
-        return False
+    def _resident(self) -> int:
+        return self._tree_rss()
 
     def _tree_rss(self) -> int:
         """The resident size of the worker's tree (noting its processes, so a child that
@@ -235,8 +218,7 @@ class SpawnWorker(Worker):
         except subprocess.TimeoutExpired:
             code = None
         if self._over_memory:
-            limit = self.spec.limits.memory_bytes >> 20
-            return f"was stopped: its processes used more than {limit} MiB of memory (the worker's memory limit)"
+            return self._memory_death()
         if code is not None and code < 0:
             return death_of(None, signaled=-code)
         if code is not None and os.name == "nt" and code & 0xFFFFFFFF in WINDOWS_CRASHES:
