@@ -7,6 +7,7 @@ needs it at once instead of re-running (or re-timing-out) for each.
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,14 +84,7 @@ class GradingSession:
         worker around the student's task functions; ``charged`` are the functions of the
         task the check scores (the first names the call in messages; forbidden-API uses
         count against them). The arguments are copies: nothing is written back."""
-        functions = {}
-        for task in self.assignment.tasks:
-            path = self.submission.modules.get(task.file, task.file)
-            notebook = self.submission.notebook
-            for f in task.functions:
-                absent = path == NOTEBOOK_MODULE and notebook is not None and not notebook.may_define(f)
-                functions[f] = [Path(task.file).stem, path, not absent]
-        spec = {**driver, "functions": functions, "charged": list(charged)}
+        spec = {**driver, "functions": self._places, "charged": list(charged)}
         first = charged[0]
         self._task_of(first)
         return self._in_worker(first, timeout, lambda worker, name, path: worker.call(
@@ -103,6 +97,18 @@ class GradingSession:
         with self._lock:
             self.close()
 
+    @functools.cached_property
+    def _places(self) -> dict[str, list]:
+        """Every task function -> [module name, module path, whether it may be defined there]."""
+        return {f: list(self._place(task, f)) for task in self.assignment.tasks for f in task.functions}
+
+    def _place(self, task, function: str) -> tuple[str, str, bool]:
+        """Where ``function`` of ``task`` lives in the submission, and whether it may (a
+        notebook none of whose cells defines it may not)."""
+        path = self.submission.modules.get(task.file, task.file)
+        notebook = self.submission.notebook
+        return Path(task.file).stem, path, not (path == NOTEBOOK_MODULE and notebook is not None and not notebook.may_define(function))
+
     def _task_of(self, function: str):
         task = self.assignment.task_of(function)
         if task is None:
@@ -112,12 +118,9 @@ class GradingSession:
     def _in_worker(self, function: str, timeout: float, run) -> CallResult:
         """``run(worker, module name, module path)`` in the live worker, once the module of
         ``function`` is imported there; student errors explained in the student's terms."""
-        file = self._task_of(function).file
-        module_path = self.submission.modules.get(file, file)
-        module_name = Path(file).stem
+        module_name, module_path, defined = self._place(self._task_of(function), function)
         with self._lock:
-            notebook = self.submission.notebook
-            if module_path == NOTEBOOK_MODULE and notebook is not None and not notebook.may_define(function):
+            if not defined:
                 # no cell defines it: running every cell (a course notebook trains) would tell nothing more
                 raise self._explain(StudentMissing(f"`{function}` is not defined in {module_path}"), module_path)
             if module_path in self._import_failures:

@@ -42,6 +42,10 @@ class Predictions:
     values: dict[str, float]  # normalized id -> prediction (a class index, as an int, for classification)
 
 
+class UnreadableCsv(ValueError):
+    """A CSV text that csv cannot read (a field over its size limit, a NUL byte)."""
+
+
 def _rows(text: str) -> list[list[str]]:
     """CSV rows; csv.Error (a field over csv's size limit, a NUL byte) as a ValueError
     whose message says which line, for the caller to turn into its own one-line error."""
@@ -51,9 +55,6 @@ def _rows(text: str) -> list[list[str]]:
     except csv.Error as e:
         raise UnreadableCsv(f"line {reader.line_num} cannot be read as CSV ({e})") from None
 
-
-class UnreadableCsv(ValueError):
-    pass
 
 
 def _table_rows(text: str, name: str) -> list[list[str]]:
