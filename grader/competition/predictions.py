@@ -56,7 +56,6 @@ def _rows(text: str) -> list[list[str]]:
         raise UnreadableCsv(f"line {reader.line_num} cannot be read as CSV ({e})") from None
 
 
-
 def _table_rows(text: str, name: str) -> list[list[str]]:
     try:
         return _rows(text)
